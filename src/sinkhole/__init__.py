@@ -1,0 +1,3 @@
+"""sinkhole: a defensive botnet takedown and sinkhole toolkit."""
+
+__version__ = "0.1.0"

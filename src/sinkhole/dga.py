@@ -1,0 +1,161 @@
+"""Domain generation algorithms: the shared base, parameters and date handling.
+
+A DGA maps a date (and family parameters such as a seed) to the list of
+domains a bot tries that day, in the bot's own order. Each family module
+subclasses :class:`BaseDga`, fills in :class:`DgaInfo` and implements
+:meth:`BaseDga.domains_for`, which returns the domains seeded by one period.
+
+Some DGAs make a bot on day D try the lists of several neighbouring periods
+(Pushdo walks from 30 days back to 14 days ahead). `DgaInfo.lookaround` says
+so; :meth:`BaseDga.generate` then concatenates the neighbouring lists, and the
+plan and the reverse index work on the per-period lists.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from sinkhole.exceptions import DgaError
+from sinkhole.types import ParamValue, Seeding
+
+#: The key every date maps to in a time-independent DGA.
+TIMELESS = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class DgaParam:
+    """One tunable input of a DGA (a seed, a key, a variant switch)."""
+
+    name: str
+    default: ParamValue
+    help: str
+    choices: tuple[ParamValue, ...] = ()
+
+    def parse(self, raw: ParamValue) -> ParamValue:
+        """Convert a value from the CLI or an operation file to this parameter's type."""
+        value: ParamValue
+        if isinstance(self.default, bool):
+            value = _parse_bool(self.name, raw)
+        elif isinstance(self.default, int):
+            value = _parse_int(self.name, raw)
+        else:
+            value = str(raw)
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            raise DgaError(f"parameter {self.name}={raw!r} is not one of: {allowed}")
+        return value
+
+
+def _parse_bool(name: str, raw: ParamValue) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise DgaError(f"parameter {name}={raw!r} is not a boolean (true/false)")
+
+
+def _parse_int(name: str, raw: ParamValue) -> int:
+    if isinstance(raw, bool):
+        raise DgaError(f"parameter {name}={raw!r} is not an integer")
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw).strip(), 0)
+    except ValueError:
+        raise DgaError(f"parameter {name}={raw!r} is not an integer") from None
+
+
+Period = Literal["daily", "weekly", "4-day", "10-day", "monthly", "none"]
+
+
+@dataclass(frozen=True)
+class DgaInfo:
+    """What a DGA is, as an analyst would describe it."""
+
+    period: Period
+    per_period: int
+    tlds: tuple[str, ...]
+    seeding: Seeding
+    params: tuple[DgaParam, ...] = ()
+    lookaround: tuple[int, int] = (0, 0)
+    reference: str = ""
+    notes: str = ""
+
+    @property
+    def per_day(self) -> int:
+        """How many domains (with repeats) a bot tries on one day."""
+        before, after = self.lookaround
+        return self.per_period * (after - before + 1)
+
+
+class BaseDga(abc.ABC):
+    """Shared behaviour of every DGA; subclasses implement `domains_for`."""
+
+    name: ClassVar[str]
+    info: ClassVar[DgaInfo]
+
+    @abc.abstractmethod
+    def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
+        """The domains seeded by one period, identified by its `period_start`."""
+
+    def period_start(self, date: dt.date) -> dt.date:
+        """The first day of the period `date` falls in (the seeding key)."""
+        if self.info.seeding == "time-independent":
+            return TIMELESS
+        return date
+
+    def params(self, overrides: Mapping[str, ParamValue] | None = None) -> dict[str, ParamValue]:
+        """Defaults merged with `overrides`, each checked and converted."""
+        known = {p.name: p for p in self.info.params}
+        values: dict[str, ParamValue] = {p.name: p.default for p in self.info.params}
+        for key, raw in (overrides or {}).items():
+            if key not in known:
+                names = ", ".join(known) or "none"
+                raise DgaError(f"{self.name} has no parameter {key!r} (parameters: {names})")
+            values[key] = known[key].parse(raw)
+        return values
+
+    def keys_for_day(self, date: dt.date) -> list[dt.date]:
+        """The period keys whose lists a bot tries on `date`, in order."""
+        before, after = self.info.lookaround
+        return [self.period_start(date + dt.timedelta(days=k)) for k in range(before, after + 1)]
+
+    def generate(self, date: dt.date, **params: ParamValue) -> list[str]:
+        """Every domain a bot tries on `date`, in the bot's own order."""
+        values = self.params(params)
+        out: list[str] = []
+        for key in self.keys_for_day(date):
+            out.extend(self.domains_for(key, values))
+        return out
+
+
+def parse_date(text: str) -> dt.date:
+    """A YYYY-MM-DD date, or a DgaError saying what was wrong."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise DgaError(f"bad date {text!r}: expected YYYY-MM-DD") from None
+
+
+def days(start: dt.date, count: int) -> Iterator[dt.date]:
+    """`count` consecutive days from `start`."""
+    for offset in range(count):
+        yield start + dt.timedelta(days=offset)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE strings from the command line to a dict."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DgaError(f"bad parameter {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out

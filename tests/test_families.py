@@ -1,0 +1,72 @@
+"""Contract tests run over every registered family."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import random
+import re
+
+import pytest
+
+from sinkhole import families
+from sinkhole.dga import TIMELESS
+
+LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+ALL = families.names()
+
+
+def test_registry_has_the_required_families() -> None:
+    required = {
+        "necurs", "qakbot", "murofet-v1", "murofet-v2", "pushdo", "kraken-v2",
+        "newgoz", "cryptolocker", "torpig", "ramnit", "megad-sim",
+    }  # fmt: skip
+    assert required <= set(ALL)
+
+
+def test_unknown_family_is_a_clear_error() -> None:
+    with pytest.raises(families.FamilyError, match="unknown family 'nope'"):
+        families.get("nope")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_family_is_documented(name: str) -> None:
+    family = families.get(name)
+    module = importlib.import_module(f"sinkhole.families.{name.replace('-', '_')}")
+    assert module.__doc__ and len(module.__doc__.strip()) > 40
+    assert family.summary
+    assert family.channels, "a family needs at least one channel"
+    assert family.references, "cite where the algorithm or facts come from"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_family_has_a_published_sample_test(name: str) -> None:
+    module = importlib.import_module(f"tests.families.test_{name.replace('-', '_')}")
+    assert any(n.startswith("test_") for n in dir(module))
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if families.get(n).dga is not None])
+def test_dga_metadata_matches_output(name: str) -> None:
+    dga = families.get(name).dga
+    assert dga is not None
+    info = dga.info
+    rng = random.Random(name)
+    for _ in range(6):
+        date = dt.date(2014, 1, 1) + dt.timedelta(days=rng.randrange(365 * 12))
+        domains = dga.generate(date)
+        assert len(domains) == info.per_day
+        for domain in domains:
+            labels = domain.split(".")
+            assert labels[-1] in info.tlds, domain
+            assert all(LABEL.match(label) for label in labels), domain
+        # every date in the same period seeds the same list
+        key = dga.period_start(date)
+        if info.seeding == "time-independent":
+            assert key == TIMELESS
+        else:
+            assert isinstance(key, dt.date) and key <= date
+        assert dga.domains_for(key, dga.params()) == dga.domains_for(
+            dga.period_start(date), dga.params()
+        )
+        if info.lookaround == (0, 0):
+            assert dga.generate(key) == domains if key != TIMELESS else True
