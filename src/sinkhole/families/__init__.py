@@ -63,7 +63,7 @@ class Family:
 
 
 _registry: dict[str, Family] = {}
-_loaded = False
+_state = {"loaded": False}
 
 
 def register(family: Family) -> None:
@@ -76,8 +76,7 @@ def _module_name(name: str) -> str:
 
 
 def _load_all() -> None:
-    global _loaded
-    if _loaded:
+    if _state["loaded"]:
         return
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
@@ -87,7 +86,7 @@ def _load_all() -> None:
         if not isinstance(obj, Family):
             raise FamilyError(f"entry point {ep.name!r} does not name a Family")
         register(obj)
-    _loaded = True
+    _state["loaded"] = True
 
 
 def _import_builtin(module: str) -> Family | None:

@@ -1,0 +1,5 @@
+"""`python -m sinkhole` runs the command line."""
+
+from sinkhole.cli import main
+
+main()

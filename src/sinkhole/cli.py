@@ -1,0 +1,264 @@
+"""The command tree: parse, call one function, print."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from sinkhole import __version__, families
+from sinkhole.dga import days, parse_date, parse_params
+from sinkhole.exceptions import SinkholeError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class _Root(TyperGroup):
+    """Turns any SinkholeError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SinkholeError as exc:
+            err.print(f"sinkhole: error: {exc.message}", markup=False)
+            raise typer.Exit(2) from None
+
+
+class _DgaGroup(_Root):
+    """`sinkhole dga FAMILY …` generates; `sinkhole dga lookup …` looks up."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["generate", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_Root,
+    help="Defensive botnet takedown toolkit: plan the seizure of every C&C channel, "
+    "sinkhole it, count and notify.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+dga_app = typer.Typer(
+    cls=_DgaGroup,
+    help="Generate DGA domains (`sinkhole dga FAMILY --date D`) or look domains up.",
+    no_args_is_help=True,
+)
+app.add_typer(dga_app, name="dga")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"sinkhole {__version__}")
+        raise typer.Exit()
+
+
+@app.command("families")
+def families_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List known families, their channels in fallback order and DGA parameters.
+
+    Example: sinkhole families --json
+    """
+    rows = []
+    for family in families.all_families():
+        dga = family.dga
+        rows.append(
+            {
+                "name": family.name,
+                "summary": family.summary,
+                "synthetic": family.synthetic,
+                "channels": [c.kind for c in family.channels],
+                "dga": None
+                if dga is None
+                else {
+                    "period": dga.info.period,
+                    "per_period": dga.info.per_period,
+                    "per_day": dga.info.per_day,
+                    "tlds": list(dga.info.tlds),
+                    "seeding": dga.info.seeding,
+                    "params": {p.name: p.default for p in dga.info.params},
+                },
+            }
+        )
+    if as_json:
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return
+    table = Table(title="sinkhole families")
+    for column in ("family", "channels (fallback order)", "DGA", "TLDs", "params"):
+        table.add_column(column)
+    for row in rows:
+        info = row["dga"]
+        dga_text = tlds = params = "-"
+        if info:
+            dga_text = f"{info['per_period']}/{info['period']} ({info['seeding']})"
+            tlds = " ".join(info["tlds"][:8]) + (" …" if len(info["tlds"]) > 8 else "")
+            params = " ".join(f"{k}={v}" for k, v in info["params"].items()) or "-"
+        name = row["name"] + (" [yellow](synthetic)[/]" if row["synthetic"] else "")
+        table.add_row(name, " → ".join(row["channels"]), dga_text, tlds, params)
+    out.print(table)
+
+
+@dga_app.command("generate")
+def dga_generate(
+    family: Annotated[str, typer.Argument(help="Family name, e.g. necurs.")],
+    date: Annotated[str, typer.Option("--date", "-d", help="First day, YYYY-MM-DD (UTC).")],
+    ndays: Annotated[int, typer.Option("--days", "-n", min=1, max=3660, help="Days.")] = 1,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="DGA parameter KEY=VALUE.")
+    ] = None,
+    unique: Annotated[bool, typer.Option("--unique", help="Print each domain once.")] = False,
+) -> None:
+    """Print the domains FAMILY's bots try, one per line, in the bot's order.
+
+    Example: sinkhole dga necurs --date 2015-08-28 --days 2 --param seed=9
+    """
+    fam = families.get(family)
+    dga = fam.dga
+    if dga is None:
+        raise SinkholeError(f"family {fam.name!r} has no DGA")
+    start = parse_date(date)
+    params = dga.params(parse_params(param or []))
+    seen: set[str] = set()
+    write = sys.stdout.write
+    try:
+        for day in days(start, ndays):
+            for name in dga.generate(day, **params):
+                if unique:
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                write(name + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+@app.command("plan")
+def plan_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan.")] = Path(
+        "plan"
+    ),
+    benign: Annotated[
+        list[Path] | None,
+        typer.Option("--benign", help="Benign domain list (one a line or rank,domain CSV)."),
+    ] = None,
+    layout: Annotated[
+        str, typer.Option("--zone-layout", help="shared (one zone file) or per-domain.")
+    ] = "shared",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Compute every seizure the operation needs and write CSV, JSON, zones and RPZ.
+
+    Example: sinkhole plan examples/megad-sim.toml --out plan/ --benign top-sites.csv
+    """
+    from sinkhole import operation as operation_mod
+    from sinkhole import plan as plan_mod
+
+    if layout not in ("shared", "per-domain"):
+        raise SinkholeError(f"--zone-layout {layout!r}: expected shared or per-domain")
+    op = operation_mod.load(operation)
+    with _progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} DGA periods", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        plan = plan_mod.compute(op, progress)
+        for path in benign or []:
+            plan.collisions.extend(
+                plan_mod.benign_collisions(plan.domains, plan_mod.read_domain_list(path))
+            )
+        task = bar.add_task("writing files", total=None)
+        written = plan_mod.write(plan, out_dir, "per-domain" if layout == "per-domain" else "shared")
+        bar.update(task, completed=1, total=1)
+    summary = plan_mod.summary(plan)
+    if as_json:
+        out.print(json.dumps(summary, indent=2), markup=False)
+    else:
+        _print_plan(plan, summary, out_dir, len(written))
+
+
+def _print_plan(plan: Any, summary: dict[str, Any], out_dir: Path, files: int) -> None:
+    window = summary["window"]
+    out.print(
+        f"[bold]{summary['operation']}[/]: {window['start']} → {window['end']} "
+        f"({window['days']} days) — {summary['domains']:,} domains, "
+        f"{summary['addresses']:,} addresses"
+    )
+    table = Table(title="per channel")
+    table.add_column("channel")
+    table.add_column("count", justify="right")
+    for channel, count in summary["per_channel"].items():
+        table.add_row(channel, f"{count:,}")
+    tlds = Table(title="per TLD (registry)")
+    tlds.add_column("tld")
+    tlds.add_column("domains", justify="right")
+    per_tld = list(summary["per_tld"].items())
+    for tld, count in per_tld[:12]:
+        tlds.add_row(tld, f"{count:,}")
+    if len(per_tld) > 12:
+        tlds.add_row(f"… {len(per_tld) - 12} more", f"{sum(c for _, c in per_tld[12:]):,}")
+    out.print(table)
+    out.print(tlds)
+    per_day = plan.per_day()
+    day_table = Table(title="domains held per day")
+    day_table.add_column("day")
+    day_table.add_column("held", justify="right")
+    shown = per_day if len(per_day) <= 14 else per_day[:7] + per_day[-7:]
+    for index, (day, count) in enumerate(shown):
+        if len(per_day) > 14 and index == 7:
+            day_table.add_row("…", "…")
+        day_table.add_row(day.isoformat(), f"{count:,}")
+    out.print(day_table)
+    for finding in plan.unseizable:
+        out.print(
+            f"[bold red]UNSEIZABLE[/] {finding.family}: {finding.subject} — {finding.detail}; "
+            "seizing names will not close this channel"
+        )
+    for finding in plan.gaps:
+        out.print(f"[yellow]GAP[/] {finding.family}: {finding.subject} — {finding.detail}")
+    if plan.collisions:
+        out.print(f"[bold red]COLLISIONS[/] {len(plan.collisions):,} (see findings.csv):")
+        for finding in plan.collisions[:10]:
+            out.print(f"  {finding.subject} ({finding.family}): {finding.detail}")
+    out.print(f"wrote {files:,} files under {out_dir}")
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="sinkhole")

@@ -1,0 +1,273 @@
+"""The operation file: one takedown described in TOML, validated early and loudly.
+
+An operation names the target families, adds what the analysts found
+(extra reserved domains, resolver and C&C addresses, DGA seeds), sets the
+takedown window and the sinkhole addresses. Every error names the file, the
+line where it can be found, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sinkhole import families
+from sinkhole.exceptions import DgaError, FamilyError, OperationError
+from sinkhole.types import ParamValue
+
+#: Longest takedown window accepted (ten years); longer is surely a typo.
+MAX_HOLD_DAYS = 3660
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
+
+
+def normalize_domain(value: str) -> str:
+    """Lowercase, strip a trailing dot, and check that `value` is a domain name."""
+    name = value.strip().lower().rstrip(".")
+    if not _HOSTNAME.match(name) or "." not in name:
+        raise ValueError(f"{value!r} is not a domain name")
+    return name
+
+
+def _check_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Window(_Model):
+    """The operation's name and takedown window."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    description: str = ""
+    start: dt.date
+    hold_days: Annotated[int, Field(ge=1, le=MAX_HOLD_DAYS)] = 30
+    clock_skew_days: Annotated[int, Field(ge=0, le=30)] = 1
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the window (inclusive)."""
+        return self.start + dt.timedelta(days=self.hold_days - 1)
+
+
+class Sinkhole(_Model):
+    """Where seized names point, and how their zones are signed off."""
+
+    ipv4: tuple[str, ...] = ("127.0.0.1",)
+    ipv6: tuple[str, ...] = ()
+    nameservers: tuple[str, ...] = ("ns1.sinkhole.example",)
+    hostmaster: str = "hostmaster.sinkhole.example"
+    ttl: Annotated[int, Field(ge=0, le=86400)] = 300
+    rpz_origin: str = "rpz.sinkhole.example"
+
+    @field_validator("ipv4")
+    @classmethod
+    def _v4(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(_check_ip(v) for v in values)
+        for ip in out:
+            if ipaddress.ip_address(ip).version != 4:
+                raise ValueError(f"{ip!r} is not an IPv4 address")
+        return out
+
+    @field_validator("ipv6")
+    @classmethod
+    def _v6(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(_check_ip(v) for v in values)
+        for ip in out:
+            if ipaddress.ip_address(ip).version != 6:
+                raise ValueError(f"{ip!r} is not an IPv6 address")
+        return out
+
+    @field_validator("nameservers")
+    @classmethod
+    def _ns(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if not values:
+            raise ValueError("at least one nameserver is needed for the zones' NS records")
+        return tuple(normalize_domain(v) for v in values)
+
+    @field_validator("hostmaster", "rpz_origin")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return normalize_domain(value)
+
+    @model_validator(mode="after")
+    def _some_address(self) -> Sinkhole:
+        if not self.ipv4 and not self.ipv6:
+            raise ValueError("give at least one sinkhole address in ipv4 or ipv6")
+        return self
+
+
+class Target(_Model):
+    """One family to take down, with the analysts' additions."""
+
+    family: str
+    static_domains: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    static_ips: tuple[str, ...] = ()
+    dga_params: dict[str, ParamValue] = Field(default_factory=dict)
+    use_family_lists: bool = True
+
+    @field_validator("family")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        try:
+            return families.get(value).name
+        except FamilyError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("static_domains")
+    @classmethod
+    def _domains(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(normalize_domain(v) for v in values)
+
+    @field_validator("dns_servers", "static_ips")
+    @classmethod
+    def _ips(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_ip(v) for v in values)
+
+    @field_validator("dga_params")
+    @classmethod
+    def _params(cls, values: dict[str, ParamValue], info: ValidationInfo) -> dict[str, ParamValue]:
+        name = info.data.get("family")
+        if not values or name is None:
+            return values
+        dga = families.get(name).dga
+        if dga is None:
+            raise ValueError(f"family {name!r} has no DGA, so dga_params do not apply")
+        try:
+            return dga.params(values)
+        except DgaError as exc:
+            raise ValueError(exc.message) from None
+
+
+class Collisions(_Model):
+    """Benign-domain lists that planned names must not hit."""
+
+    benign: tuple[str, ...] = ()
+
+
+class Operation(_Model):
+    """One takedown, as read from its TOML file."""
+
+    operation: Window
+    sinkhole: Sinkhole = Sinkhole()
+    targets: Annotated[tuple[Target, ...], Field(min_length=1)]
+    collisions: Collisions = Collisions()
+    path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are taken from."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the file, relative to the file's folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def load(path: str | Path) -> Operation:
+    """Read and validate an operation file; any problem is one OperationError line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OperationError(f"{path}: no such operation file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OperationError(f"{path}: cannot read: {exc}") from None
+    return loads(text, path)
+
+
+def loads(text: str, path: Path | None = None) -> Operation:
+    """Validate operation TOML text (`path` is used in messages and for relative paths)."""
+    where = str(path) if path else "<operation>"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise OperationError(f"{where}: malformed TOML: {exc}") from None
+    try:
+        return Operation.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        raise OperationError(_describe(where, text, exc)) from None
+
+
+def _describe(where: str, text: str, exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    loc = tuple(error["loc"])
+    key = _loc_text(loc)
+    line = locate(text, loc)
+    at = f"{where}:{line}" if line else where
+    message = str(error["msg"]).removeprefix("Value error, ")
+    extra = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    got = error.get("input")
+    shown = (
+        ""
+        if error["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict)
+        else (f" (got {got!r})")
+    )
+    return f"{at}: {key}: {message}{shown}{extra}"
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number (1-based) of the key at `loc` in TOML `text`."""
+    lines = text.splitlines()
+    section: list[str] = []
+    counts: dict[str, int] = {}
+    best: int | None = None
+    want_table = [p for p in loc if isinstance(p, str)]
+    want_index = next((p for p in loc if isinstance(p, int)), None)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", stripped)
+        if header:
+            name = header.group(1)
+            section = name.split(".")
+            if stripped.startswith("[["):
+                counts[name] = counts.get(name, -1) + 1
+            if _matches(section, counts.get(section[0], 0), want_table, want_index):
+                best = best or number
+            continue
+        key = re.match(r"^([A-Za-z0-9_-]+)\s*=", stripped)
+        if key:
+            path = [*section, key.group(1)]
+            if _matches(path, counts.get(section[0], 0) if section else 0, want_table, want_index):
+                if len(path) >= len(want_table):
+                    return number
+                best = number
+    return best
+
+
+def _matches(path: list[str], index: int, want: list[str], want_index: int | None) -> bool:
+    if not path or path != want[: len(path)]:
+        return False
+    return want_index is None or index == want_index

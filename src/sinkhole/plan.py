@@ -1,0 +1,384 @@
+"""Operation -> plan: every name and address that must be seized, and for how long.
+
+A bot on day D tries its channels in fallback order; the takedown holds when
+every one of them leads to a sinkhole on every day of the window. So the plan
+holds each static domain for the whole window and each DGA domain from the
+first to the last day any bot (allowing `clock_skew_days` of clock error)
+would try it. Channels that names and addresses cannot close (peer-to-peer)
+are flagged, as are gaps (a declared channel with nothing known in it) and
+collisions with benign domains.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import ipaddress
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sinkhole import families, zones
+from sinkhole.dga import BaseDga
+from sinkhole.exceptions import PlanError
+from sinkhole.operation import Operation, normalize_domain
+from sinkhole.types import ParamValue
+from sinkhole.zones import Layout
+
+#: Called as progress(stage, done, total) while a plan is computed.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class HeldDomain:
+    """One domain to seize, with the days it must be held."""
+
+    domain: str
+    first_day: dt.date
+    last_day: dt.date
+    families: set[str] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
+
+    @property
+    def tld(self) -> str:
+        """The top-level domain, i.e. the registry to ask."""
+        return self.domain.rsplit(".", 1)[-1]
+
+    @property
+    def days(self) -> int:
+        """How many days the domain must be held."""
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclass(frozen=True)
+class Address:
+    """A hard-coded resolver or C&C address to shut or redirect."""
+
+    ip: str
+    network: str
+    family: str
+    channel: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the analysts must look at: an unseizable channel, a gap, a collision."""
+
+    kind: str
+    family: str
+    subject: str
+    detail: str
+
+
+@dataclass
+class Plan:
+    """Every action an operation needs over its window."""
+
+    operation: Operation
+    domains: dict[str, HeldDomain]
+    addresses: list[Address]
+    unseizable: list[Finding]
+    gaps: list[Finding]
+    collisions: list[Finding]
+
+    @property
+    def start(self) -> dt.date:
+        """First day of the window."""
+        return self.operation.operation.start
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the window."""
+        return self.operation.operation.end
+
+    def by_tld(self) -> dict[str, list[HeldDomain]]:
+        """Domains grouped by top-level domain (registry), each group sorted."""
+        groups: dict[str, list[HeldDomain]] = {}
+        for held in sorted(self.domains.values(), key=lambda h: (h.tld, h.domain)):
+            groups.setdefault(held.tld, []).append(held)
+        return groups
+
+    def per_channel(self) -> Counter[str]:
+        """Domains and addresses per channel kind."""
+        counts: Counter[str] = Counter()
+        for held in self.domains.values():
+            counts.update(held.channels)
+        counts.update(a.channel for a in self.addresses)
+        return counts
+
+    def per_day(self) -> list[tuple[dt.date, int]]:
+        """How many domains must be held on each day of the window."""
+        span = (self.end - self.start).days + 1
+        delta = [0] * (span + 1)
+        for held in self.domains.values():
+            delta[(held.first_day - self.start).days] += 1
+            delta[(held.last_day - self.start).days + 1] -= 1
+        out, running = [], 0
+        for offset in range(span):
+            running += delta[offset]
+            out.append((self.start + dt.timedelta(days=offset), running))
+        return out
+
+
+def network_of(ip: str) -> str:
+    """The network an address is grouped under: its /24 (IPv4) or /48 (IPv6)."""
+    addr = ipaddress.ip_address(ip)
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+_ACTIONS = {
+    "dns-servers": "redirect port 53 to the sinkhole resolver (resolver emulation)",
+    "static-ips": "null-route, or redirect to the sinkhole",
+}
+
+
+def _address(ip: str, family: str, kind: str) -> Address:
+    return Address(ip, network_of(ip), family, kind, _ACTIONS[kind])
+
+
+def compute(op: Operation, progress: Progress | None = None) -> Plan:
+    """The plan for `op`: a pure function of the operation and the family modules."""
+    window = op.operation
+    start, end = window.start, window.end
+    skew = dt.timedelta(days=window.clock_skew_days)
+    domains: dict[str, HeldDomain] = {}
+    addresses: list[Address] = []
+    unseizable: list[Finding] = []
+    gaps: list[Finding] = []
+
+    def hold(name: str, first: dt.date, last: dt.date, family: str, channel: str) -> None:
+        first, last = max(first, start), min(last, end)
+        if first > last:
+            return
+        held = domains.get(name)
+        if held is None:
+            held = domains[name] = HeldDomain(name, first, last)
+        else:
+            held.first_day = min(held.first_day, first)
+            held.last_day = max(held.last_day, last)
+        held.families.add(family)
+        held.channels.add(channel)
+
+    for target in op.targets:
+        family = families.get(target.family)
+        seen_kinds = set()
+        for channel in family.channels:
+            seen_kinds.add(channel.kind)
+            if channel.kind == "p2p":
+                unseizable.append(
+                    Finding("p2p", family.name, "peer-to-peer", channel.note or "no names to seize")
+                )
+            elif channel.kind == "static-domains":
+                names = (channel.domains if target.use_family_lists else ()) + target.static_domains
+                for name in names:
+                    hold(normalize_domain(name), start, end, family.name, channel.kind)
+                if not names:
+                    gaps.append(Finding("gap", family.name, channel.kind, "no domains known"))
+            elif channel.kind in _ACTIONS:
+                extra = target.dns_servers if channel.kind == "dns-servers" else target.static_ips
+                ips = (channel.ips if target.use_family_lists else ()) + extra
+                addresses.extend(
+                    _address(ip, family.name, channel.kind) for ip in dict.fromkeys(ips)
+                )
+                if not ips:
+                    gaps.append(Finding("gap", family.name, channel.kind, "no addresses known"))
+            elif channel.kind == "dga" and channel.dga is not None:
+                days = (start - skew, end + skew)
+                _hold_dga(family.name, channel.dga, target.dga_params, days, skew, hold, progress)
+        # analysts' additions for channels the family module does not declare
+        if target.static_domains and "static-domains" not in seen_kinds:
+            for name in target.static_domains:
+                hold(name, start, end, family.name, "static-domains")
+        for kind, extra in (("dns-servers", target.dns_servers), ("static-ips", target.static_ips)):
+            if extra and kind not in seen_kinds:
+                addresses.extend(_address(ip, family.name, kind) for ip in extra)
+    collisions = _family_collisions(domains)
+    for path in op.collisions.benign:
+        collisions.extend(benign_collisions(domains, read_domain_list(op.resolve(path))))
+    return Plan(op, domains, addresses, unseizable, gaps, collisions)
+
+
+def _hold_dga(
+    family: str,
+    dga: BaseDga,
+    params: dict[str, ParamValue],
+    days: tuple[dt.date, dt.date],
+    skew: dt.timedelta,
+    hold: Callable[[str, dt.date, dt.date, str, str], None],
+    progress: Progress | None,
+) -> None:
+    # Which bot days use each period key; then each key's list is generated once.
+    used: dict[dt.date, list[dt.date]] = {}
+    first, last = days
+    total = (last - first).days + 1
+    for offset in range(total):
+        day = first + dt.timedelta(days=offset)
+        for key in dga.keys_for_day(day):
+            span = used.get(key)
+            if span is None:
+                used[key] = [day, day]
+            else:
+                span[1] = day
+    values = dga.params(params)
+    for done, (key, (lo, hi)) in enumerate(sorted(used.items()), start=1):
+        for name in dga.domains_for(key, values):
+            hold(name, lo - skew, hi + skew, family, "dga")
+        if progress is not None:
+            progress(family, done, len(used))
+
+
+def _family_collisions(domains: dict[str, HeldDomain]) -> list[Finding]:
+    return [
+        Finding("families", "+".join(sorted(h.families)), h.domain, "generated by several families")
+        for h in domains.values()
+        if len(h.families) > 1
+    ]
+
+
+def read_domain_list(path: Path) -> set[str]:
+    """Domains from a file: one a line, or a top-sites CSV of `rank,domain`."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read benign domain list: {exc.strerror}") from None
+    out = set()
+    for line in text.splitlines():
+        item = line.split("#", 1)[0].strip()
+        if "," in item:
+            item = item.rsplit(",", 1)[1].strip()
+        item = item.lower().rstrip(".")
+        if item and "." in item:
+            out.add(item)
+    return out
+
+
+def benign_collisions(domains: dict[str, HeldDomain], benign: Iterable[str]) -> list[Finding]:
+    """Planned domains equal to, or parents of, a benign domain."""
+    out = []
+    for name in sorted(benign):
+        labels = name.split(".")
+        for cut in range(len(labels) - 1):
+            parent = ".".join(labels[cut:])
+            held = domains.get(parent)
+            if held is not None:
+                detail = "on the benign list" if cut == 0 else f"parent of benign {name}"
+                out.append(Finding("benign", "+".join(sorted(held.families)), parent, detail))
+    return out
+
+
+def summary(plan: Plan) -> dict[str, object]:
+    """The figures an operation lead reads first."""
+    per_day = plan.per_day()
+    counts = [n for _, n in per_day]
+    return {
+        "operation": plan.operation.operation.name,
+        "window": {
+            "start": plan.start.isoformat(),
+            "end": plan.end.isoformat(),
+            "days": len(per_day),
+        },
+        "domains": len(plan.domains),
+        "addresses": len(plan.addresses),
+        "per_channel": dict(sorted(plan.per_channel().items())),
+        "per_tld": dict(Counter(h.tld for h in plan.domains.values()).most_common()),
+        "per_day": {"min": min(counts), "max": max(counts), "mean": sum(counts) / len(counts)},
+        "unseizable": len(plan.unseizable),
+        "gaps": len(plan.gaps),
+        "collisions": len(plan.collisions),
+    }
+
+
+def _row(held: HeldDomain) -> list[str]:
+    return [
+        held.domain,
+        held.tld,
+        "+".join(sorted(held.families)),
+        "+".join(sorted(held.channels)),
+        held.first_day.isoformat(),
+        held.last_day.isoformat(),
+        str(held.days),
+    ]
+
+
+DOMAIN_COLUMNS = ["domain", "tld", "families", "channels", "first_day", "last_day", "days"]
+
+
+def write(plan: Plan, out: Path, layout: Layout = "shared") -> list[Path]:
+    """Write the plan's CSV, JSON and zone files under `out`; returns the files."""
+    try:
+        return _write(plan, out, layout)
+    except OSError as exc:
+        where = exc.filename or out
+        raise PlanError(f"cannot write the plan to {where}: {exc.strerror or exc}") from None
+
+
+def _write(plan: Plan, out: Path, layout: Layout) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    groups = plan.by_tld()
+    ordered = [h for group in groups.values() for h in group]
+
+    path = out / "domains.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(DOMAIN_COLUMNS)
+        writer.writerows(_row(h) for h in ordered)
+    written.append(path)
+
+    registries = out / "registries"
+    registries.mkdir(exist_ok=True)
+    for tld, group in groups.items():
+        path = registries / f"{tld}.csv"
+        with path.open("w", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(DOMAIN_COLUMNS)
+            writer.writerows(_row(h) for h in group)
+        written.append(path)
+
+    path = out / "domains.json"
+    with path.open("w") as fh:
+        tlds = {tld: [_row(h) for h in group] for tld, group in groups.items()}
+        json.dump({"columns": DOMAIN_COLUMNS, "tlds": tlds}, fh, separators=(",", ":"))
+    written.append(path)
+
+    path = out / "addresses.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["network", "ip", "family", "channel", "action"])
+        for a in sorted(plan.addresses, key=lambda a: (a.network, a.ip)):
+            writer.writerow([a.network, a.ip, a.family, a.channel, a.action])
+    written.append(path)
+
+    path = out / "findings.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["kind", "family", "subject", "detail"])
+        for f in plan.unseizable + plan.gaps + plan.collisions:
+            writer.writerow([f.kind, f.family, f.subject, f.detail])
+    written.append(path)
+
+    sink = plan.operation.sinkhole
+    names = [h.domain for h in ordered]
+    written += zones.write_zones(out / "zones", sink, plan.start, names, layout)
+    path = out / "rpz.zone"
+    with path.open("w") as fh:
+        zones.write_rpz(fh, sink, plan.start, names)
+    written.append(path)
+
+    path = out / "plan.json"
+    document = {
+        "summary": summary(plan),
+        "per_day": [[d.isoformat(), n] for d, n in plan.per_day()],
+        "addresses": [vars(a) for a in plan.addresses],
+        "unseizable": [vars(f) for f in plan.unseizable],
+        "gaps": [vars(f) for f in plan.gaps],
+        "collisions": [vars(f) for f in plan.collisions],
+        "files": sorted(str(p.relative_to(out)) for p in written),
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    written.append(path)
+    return written
