@@ -127,6 +127,16 @@ class BaseDga(abc.ABC):
         before, after = self.info.lookaround
         return [self.period_start(date + dt.timedelta(days=k)) for k in range(before, after + 1)]
 
+    def key_spans(self, first: dt.date, last: dt.date) -> dict[dt.date, tuple[dt.date, dt.date]]:
+        """For each period key, the first and last bot day in [first, last] that uses it."""
+        spans: dict[dt.date, tuple[dt.date, dt.date]] = {}
+        for offset in range((last - first).days + 1):
+            day = first + dt.timedelta(days=offset)
+            for key in self.keys_for_day(day):
+                span = spans.get(key)
+                spans[key] = (day, day) if span is None else (span[0], day)
+        return spans
+
     def generate(self, date: dt.date, **params: ParamValue) -> list[str]:
         """Every domain a bot tries on `date`, in the bot's own order."""
         values = self.params(params)

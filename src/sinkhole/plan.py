@@ -211,24 +211,13 @@ def _hold_dga(
     hold: Callable[[str, dt.date, dt.date, str, str], None],
     progress: Progress | None,
 ) -> None:
-    # Which bot days use each period key; then each key's list is generated once.
-    used: dict[dt.date, list[dt.date]] = {}
-    first, last = days
-    total = (last - first).days + 1
-    for offset in range(total):
-        day = first + dt.timedelta(days=offset)
-        for key in dga.keys_for_day(day):
-            span = used.get(key)
-            if span is None:
-                used[key] = [day, day]
-            else:
-                span[1] = day
+    spans = dga.key_spans(*days)
     values = dga.params(params)
-    for done, (key, (lo, hi)) in enumerate(sorted(used.items()), start=1):
+    for done, (key, (lo, hi)) in enumerate(sorted(spans.items()), start=1):
         for name in dga.domains_for(key, values):
             hold(name, lo - skew, hi + skew, family, "dga")
         if progress is not None:
-            progress(family, done, len(used))
+            progress(family, done, len(spans))
 
 
 def _family_collisions(domains: dict[str, HeldDomain]) -> list[Finding]:
@@ -239,27 +228,27 @@ def _family_collisions(domains: dict[str, HeldDomain]) -> list[Finding]:
     ]
 
 
-def read_domain_list(path: Path) -> set[str]:
+def read_domain_list(path: Path) -> list[str]:
     """Domains from a file: one a line, or a top-sites CSV of `rank,domain`."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise PlanError(f"{path}: cannot read benign domain list: {exc.strerror}") from None
-    out = set()
+    out: dict[str, None] = {}
     for line in text.splitlines():
         item = line.split("#", 1)[0].strip()
         if "," in item:
             item = item.rsplit(",", 1)[1].strip()
         item = item.lower().rstrip(".")
         if item and "." in item:
-            out.add(item)
-    return out
+            out[item] = None
+    return list(out)
 
 
 def benign_collisions(domains: dict[str, HeldDomain], benign: Iterable[str]) -> list[Finding]:
     """Planned domains equal to, or parents of, a benign domain."""
     out = []
-    for name in sorted(benign):
+    for name in benign:
         labels = name.split(".")
         for cut in range(len(labels) - 1):
             parent = ".".join(labels[cut:])
