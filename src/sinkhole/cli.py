@@ -29,7 +29,7 @@ class _Root(TyperGroup):
         try:
             return super().invoke(ctx)
         except SinkholeError as exc:
-            err.print(f"sinkhole: error: {exc.message}", markup=False)
+            sys.stderr.write(f"sinkhole: error: {exc.message}\n")
             raise typer.Exit(2) from None
 
 

@@ -1,0 +1,179 @@
+"""The command line: its contract for scripts, and one clear line for every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sinkhole import families
+from sinkhole.cli import app
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "megad-sim.toml"
+runner = CliRunner()
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "sinkhole", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+
+
+def test_help_shows_the_command_tree() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("families", "dga", "plan"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["families"], ["dga", "generate"], ["dga", "lookup"], ["plan"]]
+)
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Example: sinkhole" in result.output
+
+
+def test_dga_prints_bare_domains_for_pipes() -> None:
+    result = run("dga", "megad-sim", "--date", "2026-12-01", "--days", "2")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    dga = families.get("megad-sim").dga
+    assert dga is not None
+    import datetime as dt
+
+    expected = dga.generate(dt.date(2026, 12, 1)) + dga.generate(dt.date(2026, 12, 2))
+    assert lines == expected
+    assert result.stderr == ""
+
+
+def test_dga_params_and_unique() -> None:
+    a = runner.invoke(app, ["dga", "megad-sim", "-d", "2026-12-01", "--param", "count=5"])
+    assert a.exit_code == 0, a.output
+    assert len(a.stdout.splitlines()) == 5
+    b = runner.invoke(
+        app, ["dga", "megad-sim", "-d", "2026-12-01", "-p", "count=5", "-p", "seed=x"]
+    )
+    assert set(a.stdout.split()) & set(b.stdout.split()) == set()
+
+
+def test_families_json_lists_channels_and_dga() -> None:
+    result = runner.invoke(app, ["families", "--json"])
+    assert result.exit_code == 0
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["megad-sim"]["channels"] == ["static-domains", "dns-servers", "dga"]
+    assert rows["megad-sim"]["dga"]["per_period"] == 24
+    assert rows["megad-sim"]["synthetic"] is True
+
+
+def test_plan_writes_files_and_prints_summary(tmp_path: Path) -> None:
+    result = run("plan", str(EXAMPLE), "--out", str(tmp_path / "p"))
+    assert result.returncode == 0, result.stderr
+    assert "megad-sim lab takedown" in result.stdout
+    assert "dns-servers" in result.stdout
+    assert (tmp_path / "p" / "domains.csv").exists()
+    assert (tmp_path / "p" / "zones" / "nsd.conf").exists()
+
+
+def test_plan_json_summary(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(EXAMPLE), "-o", str(tmp_path / "p"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["window"]["days"] == 30
+    assert summary["per_channel"]["static-domains"] == 5
+
+
+def test_plan_benign_flag_reports_collision(tmp_path: Path) -> None:
+    benign = tmp_path / "top.csv"
+    benign.write_text("1,example.com\n2,update-megad-sim.example\n")
+    result = run("plan", str(EXAMPLE), "-o", str(tmp_path / "p"), "--benign", str(benign))
+    assert result.returncode == 0, result.stderr
+    assert "COLLISIONS" in result.stdout
+    assert "update-megad-sim.example" in result.stdout
+
+
+def _op(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "op.toml"
+    path.write_text(text)
+    return str(path)
+
+
+WINDOW = '[operation]\nname = "x"\nstart = 2026-12-01\nhold_days = {days}\n[[targets]]\nfamily = "megad-sim"\n'
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dga", "nope", "--date", "2026-12-01"], "unknown family 'nope'"),
+        (["dga", "megad-sim", "--date", "2026-02-30"], "bad date '2026-02-30'"),
+        (["dga", "megad-sim", "--date", "yesterday"], "bad date 'yesterday'"),
+        (["dga", "megad-sim", "--date", "2026-12-01", "-p", "seed"], "bad parameter 'seed'"),
+        (["dga", "megad-sim", "--date", "2026-12-01", "-p", "count=many"], "count='many' is not an integer"),
+        (["dga", "megad-sim", "--date", "2026-12-01", "-p", "colour=red"], "no parameter 'colour'"),
+        (["dga", "lookup"], "no domains to look up"),
+        (["dga", "lookup", "x.com", "--family", "nope"], "unknown family 'nope'"),
+        (["dga", "lookup", "x.com", "--years", "100"], "index window of 100.0 years"),
+        (["plan", "/nonexistent/op.toml"], "no such operation file"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sinkhole: error: ")
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[operation\nname = 1\n", "malformed TOML"),
+        (WINDOW.format(days=0), ":4: operation.hold_days: Input should be greater than or equal to 1"),
+        (WINDOW.format(days=36525), ":4: operation.hold_days: Input should be less than or equal to 3660"),
+        (WINDOW.replace("megad-sim", "nope").format(days=3), ":6: targets[0].family: unknown family"),
+    ],
+)  # fmt: skip
+def test_bad_operation_file_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    result = run("plan", _op(tmp_path, text), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+
+
+def test_unwritable_output_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("plan", str(EXAMPLE), "--out", str(blocker / "out"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot write the plan to" in lines[0]
+
+
+def test_read_only_output_directory(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root ignores directory permissions; /proc is unwritable for everyone
+        target = Path("/proc/sinkhole-plan")
+    else:
+        target = tmp_path / "ro" / "out"
+        (tmp_path / "ro").mkdir(mode=0o500)
+    result = run("plan", str(EXAMPLE), "--out", str(target))
+    assert result.returncode == 2
+    assert "cannot write the plan to" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

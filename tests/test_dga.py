@@ -1,0 +1,104 @@
+"""The DGA base: parameters, periods, look-around and key spans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import pytest
+
+from sinkhole.dga import TIMELESS, BaseDga, DgaInfo, DgaParam, days, parse_date, parse_params
+from sinkhole.exceptions import DgaError
+from sinkhole.types import Dga, ParamValue
+
+
+class Weekly(BaseDga):
+    """Toy: a Monday-keyed weekly list, bots also try last week's and next week's."""
+
+    name = "toy"
+    info = DgaInfo(
+        period="weekly",
+        per_period=2,
+        tlds=("test",),
+        seeding="time-dependent",
+        params=(
+            DgaParam("seed", 7, "a number"),
+            DgaParam("flag", False, "a switch"),
+            DgaParam("tld", "test", "suffix", choices=("test",)),
+        ),
+        lookaround=(-7, 7),
+    )
+
+    def period_start(self, date: dt.date) -> dt.date:
+        return date - dt.timedelta(days=date.weekday())
+
+    def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
+        return [f"w{key:%Y%m%d}-{params['seed']}-{i}.test" for i in range(2)]
+
+
+class Static(BaseDga):
+    """Toy: the same list every day."""
+
+    name = "static"
+    info = DgaInfo(period="none", per_period=1, tlds=("test",), seeding="time-independent")
+
+    def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
+        return [f"s{key.year}.test"]
+
+
+def test_base_satisfies_the_protocol() -> None:
+    assert isinstance(Weekly(), Dga)
+
+
+def test_params_parse_each_type() -> None:
+    dga = Weekly()
+    assert dga.params({"seed": "0x10", "flag": "yes"}) == {"seed": 16, "flag": True, "tld": "test"}
+    assert dga.params({"flag": "off"})["flag"] is False
+    with pytest.raises(DgaError, match="seed='x' is not an integer"):
+        dga.params({"seed": "x"})
+    with pytest.raises(DgaError, match="flag='maybe' is not a boolean"):
+        dga.params({"flag": "maybe"})
+    with pytest.raises(DgaError, match="tld='com' is not one of: test"):
+        dga.params({"tld": "com"})
+    with pytest.raises(DgaError, match="toy has no parameter 'salt'"):
+        dga.params({"salt": 1})
+
+
+def test_lookaround_concatenates_neighbouring_periods_in_order() -> None:
+    dga = Weekly()
+    wednesday = dt.date(2026, 12, 2)
+    out = dga.generate(wednesday)
+    assert len(out) == dga.info.per_day == 2 * 15
+    assert out[0] == "w20261123-7-0.test"  # a week back first
+    assert out[-1] == "w20261207-7-1.test"  # a week ahead last
+    assert dga.generate(wednesday, seed=8)[0] == "w20261123-8-0.test"
+
+
+def test_key_spans_cover_the_days_that_use_each_key() -> None:
+    dga = Weekly()
+    spans = dga.key_spans(dt.date(2026, 12, 7), dt.date(2026, 12, 13))
+    # one bot week; lookaround reaches one week either side
+    assert spans[dt.date(2026, 12, 7)] == (dt.date(2026, 12, 7), dt.date(2026, 12, 13))
+    assert spans[dt.date(2026, 11, 30)] == (dt.date(2026, 12, 7), dt.date(2026, 12, 13))
+    assert spans[dt.date(2026, 12, 14)] == (dt.date(2026, 12, 7), dt.date(2026, 12, 13))
+    assert len(spans) == 3
+    for day in days(dt.date(2026, 12, 7), 7):
+        for key in dga.keys_for_day(day):
+            lo, hi = spans[key]
+            assert lo <= day <= hi
+
+
+def test_time_independent_key() -> None:
+    dga = Static()
+    assert dga.period_start(dt.date(2030, 5, 5)) == TIMELESS
+    assert dga.generate(dt.date(2030, 5, 5)) == dga.generate(dt.date(2012, 1, 1)) == ["s1970.test"]
+
+
+def test_date_and_param_parsing() -> None:
+    assert parse_date(" 2024-02-29 ") == dt.date(2024, 2, 29)
+    with pytest.raises(DgaError, match="bad date '2023-02-29'"):
+        parse_date("2023-02-29")
+    assert parse_params(["a=1", "b = x=y"]) == {"a": "1", "b": "x=y"}
+    with pytest.raises(DgaError, match="expected KEY=VALUE"):
+        parse_params(["=1"])
+    assert list(days(dt.date(2026, 12, 31), 2)) == [dt.date(2026, 12, 31), dt.date(2027, 1, 1)]
