@@ -177,3 +177,24 @@ def test_read_only_output_directory(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot write the plan to" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_exits_1_when_a_route_stays_open(tmp_path: Path) -> None:
+    ok = run("simulate", str(EXAMPLE))
+    assert ok.returncode == 0, ok.stderr
+    assert "every route closed" in ok.stdout
+    assert run("plan", str(EXAMPLE), "-o", str(tmp_path)).returncode == 0
+    (tmp_path / "addresses.csv").write_text("network,ip,family,channel,action\n")
+    leaky = run("simulate", str(EXAMPLE), "--plan", str(tmp_path), "--json")
+    assert leaky.returncode == 1
+    [row] = json.loads(leaky.stdout)
+    assert len(row["open"]["dns-servers"]) == 30
+    assert "192.0.2.54" in row["missed"]["dns-servers"]
+
+
+def test_demo_runs_offline_story(tmp_path: Path) -> None:
+    result = run("demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo" / "plan" / "rpz.zone").exists()
+    assert "every route closed" in result.stdout
+    assert "dga (30 days)" in result.stdout  # the partial seizure leaks through the DGA

@@ -348,6 +348,113 @@ def _print_plan(plan: Any, summary: dict[str, Any], out_dir: Path, files: int) -
     out.print(f"wrote {files:,} files under {out_dir}")
 
 
+@app.command("simulate")
+def simulate_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    plan_dir: Annotated[
+        Path | None,
+        typer.Option("--plan", help="A plan folder (domains.csv, addresses.csv) as really seized."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Walk each family's fallback chain every day: which channels stay open?
+
+    Without --plan, checks the plan computed from the operation; with --plan,
+    checks what was really seized (e.g. a domains.csv with refused rows removed).
+    Exits 1 when any seizable channel stays open on any day.
+
+    Example: sinkhole simulate examples/megad-sim.toml --plan plan/
+    """
+    from sinkhole import operation as operation_mod
+    from sinkhole import plan as plan_mod
+    from sinkhole import simulate
+
+    op = operation_mod.load(operation)
+    seized = (
+        simulate.Seized.from_files(plan_dir)
+        if plan_dir is not None
+        else simulate.Seized.from_plan(plan_mod.compute(op))
+    )
+    outcomes = simulate.run(op, seized)
+    leaks = _print_outcomes(outcomes, as_json)
+    if leaks:
+        raise typer.Exit(1)
+
+
+def _print_outcomes(outcomes: list[Any], as_json: bool) -> bool:
+    leaks = False
+    rows = []
+    for o in outcomes:
+        seizable_open = {k: v for k, v in o.open_days.items() if k != "p2p"}
+        leaks = leaks or bool(seizable_open)
+        rows.append(
+            {
+                "family": o.family,
+                "days": o.days,
+                "closed_days": o.closed_days,
+                "open": {k: [d.isoformat() for d in v] for k, v in o.open_days.items()},
+                "missed": {k: sorted(v)[:20] for k, v in o.missed.items()},
+            }
+        )
+    if as_json:
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return leaks
+    table = Table(title="simulated bots against the seizures")
+    for column in ("family", "days closed", "open channels"):
+        table.add_column(column)
+    for row in rows:
+        opened = ", ".join(
+            f"{k} ({len(v)} days)" if k != "p2p" else "[red]p2p (unseizable)[/]"
+            for k, v in row["open"].items()
+        )
+        closed = f"{row['closed_days']}/{row['days']}"
+        table.add_row(row["family"], closed, opened or "[green]none: every route closed[/]")
+    out.print(table)
+    return leaks
+
+
+@app.command("demo")
+def demo_cmd(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo writes everything.")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """Run the takedown story on the bundled megad-sim lab operation.
+
+    Example: sinkhole demo --dir /tmp/demo
+    """
+    from importlib.resources import files as resource_files
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        op_path = folder / "megad-sim.toml"
+        op_path.write_text(resource_files("sinkhole").joinpath("data/megad-sim.toml").read_text())
+    except OSError as exc:
+        raise SinkholeError(f"cannot write the demo to {folder}: {exc.strerror}") from None
+    out.rule("[bold]1. the operation")
+    out.print(f"wrote {op_path}: megad-sim (SYNTHETIC Mega-D-shaped family), lab names only")
+    out.rule("[bold]2. the plan: every way the bots reach C&C, seized at once")
+    plan_cmd(op_path, folder / "plan", None, "shared", False)
+    out.rule("[bold]3. simulated bots against the plan")
+    from sinkhole import operation as operation_mod
+    from sinkhole import plan as plan_mod
+    from sinkhole import simulate
+
+    op = operation_mod.load(op_path)
+    full = plan_mod.compute(op)
+    _print_outcomes(simulate.run(op, simulate.Seized.from_plan(full)), False)
+    out.print("What if only the reserved domains had been seized (no resolvers, no DGA)?")
+    partial = simulate.Seized.from_plan(full)
+    partial.domains = {
+        h.domain: (h.first_day, h.last_day)
+        for h in full.domains.values()
+        if h.channels == {"static-domains"}
+    }
+    partial.addresses = set()
+    _print_outcomes(simulate.run(op, partial), False)
+    out.print(f"\nEverything the demo wrote is under [bold]{folder}[/].")
+
+
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
