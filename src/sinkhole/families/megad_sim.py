@@ -22,6 +22,8 @@ from sinkhole.types import ParamValue
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _TLDS = ("example", "test")
+# byte -> letter (b % 26), so a digest slice becomes a label in one translate()
+_SPELL = bytes(ord(_LETTERS[b % 26]) for b in range(256))
 
 
 class MegadSimDga(BaseDga):
@@ -42,14 +44,14 @@ class MegadSimDga(BaseDga):
 
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
         """The day's domains: label length 8-15, TLDs alternating."""
-        secret = str(params["seed"]).encode()
-        stem = key.isoformat().encode()
+        keyed = hmac.new(str(params["seed"]).encode(), key.isoformat().encode(), hashlib.sha256)
         out = []
         for index in range(int(params["count"])):
-            digest = hmac.new(secret, stem + b"|%d" % index, hashlib.sha256).digest()
-            length = 8 + digest[0] % 8
-            label = "".join(_LETTERS[b % 26] for b in digest[1 : 1 + length])
-            out.append(f"{label}.{_TLDS[index % len(_TLDS)]}")
+            mac = keyed.copy()
+            mac.update(b"|%d" % index)
+            digest = mac.digest()
+            label = digest[1 : 9 + digest[0] % 8].translate(_SPELL).decode()
+            out.append(f"{label}.{_TLDS[index & 1]}")
         return out
 
 

@@ -1,0 +1,26 @@
+"""Run the benchmarks: `python -m bench [dga] [plan] [index]` (default: all)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import foundation
+
+SUITES = {
+    "dga": foundation.bench_dga,
+    "plan": foundation.bench_plan,
+    "index": foundation.bench_index,
+}
+
+
+def main(argv: list[str]) -> None:
+    """Run the named suites (all when none are named)."""
+    chosen = argv or list(SUITES)
+    unknown = [name for name in chosen if name not in SUITES]
+    if unknown:
+        sys.exit(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    for name in chosen:
+        SUITES[name]()
+
+
+main(sys.argv[1:])
