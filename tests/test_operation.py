@@ -69,7 +69,7 @@ def test_bad_values_name_key_and_line(change: tuple[str, str], line: int, expect
 
 def test_missing_targets_is_named() -> None:
     with pytest.raises(OperationError, match="targets: required key is missing"):
-        operation.loads(GOOD.split("[[targets]]")[0])
+        operation.loads(GOOD.split("[[targets]]", maxsplit=1)[0])
 
 
 def test_malformed_toml_gives_line_and_column() -> None:
