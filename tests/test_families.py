@@ -70,3 +70,39 @@ def test_dga_metadata_matches_output(name: str) -> None:
         )
         if info.lookaround == (0, 0):
             assert dga.generate(key) == domains if key != TIMELESS else True
+
+
+def test_plugins_register_through_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinkhole.families import Channel, Family
+
+    plugin = Family(
+        name="plugin-fam",
+        summary="a third-party family",
+        channels=(Channel("static-domains", domains=("cc.plugin.example",)),),
+        references=("test",),
+    )
+
+    class FakeEntryPoint:
+        name = "plugin-fam"
+
+        def load(self) -> Family:
+            return plugin
+
+    monkeypatch.setattr(families, "entry_points", lambda group: [FakeEntryPoint()])
+    monkeypatch.setattr(families, "_registry", dict(families._registry))
+    monkeypatch.setattr(families, "_state", {"loaded": False})
+    assert "plugin-fam" in families.names()
+    assert families.get("PLUGIN-FAM") is plugin
+
+
+def test_entry_point_that_is_not_a_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        name = "broken"
+
+        def load(self) -> object:
+            return object()
+
+    monkeypatch.setattr(families, "entry_points", lambda group: [Broken()])
+    monkeypatch.setattr(families, "_state", {"loaded": False})
+    with pytest.raises(families.FamilyError, match="entry point 'broken' does not name a Family"):
+        families.names()
