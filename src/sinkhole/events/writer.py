@@ -1,0 +1,342 @@
+"""The write path: columnar buffers -> Arrow IPC write-ahead log -> Parquet by day.
+
+Listeners append one tuple per event to a :class:`Buffer` (a list append: the
+cheapest thing Python can do on a hot path). A flush thread wakes every
+``flush_interval`` seconds (250 ms by default), swaps the buffers out, turns
+them into one Arrow record batch, appends it to the current WAL segment (an
+Arrow IPC stream) and fsyncs. Events are *durable* from then on. A segment is
+closed after ``segment_seconds`` or ``segment_rows`` and converted into Parquet
+files under ``events/day=YYYY-MM-DD/``; the WAL file is removed only once the
+Parquet files are safely renamed into place.
+
+If the disk is full or unwritable, the batch that failed is counted as
+dropped, the listeners keep going, and the next flush tries a fresh segment:
+writing resumes when space returns. On start-up, :func:`recover` turns any
+leftover WAL segment into Parquet, reading every complete batch (a kill -9
+can leave at most one partial batch, i.e. one flush interval, at the tail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyarrow import ipc
+
+from sinkhole.events.schema import SCHEMA
+
+log = logging.getLogger(__name__)
+
+WAL_DIR = "wal"
+EVENTS_DIR = "events"
+STATS_DIR = "stats"
+
+
+def now_us() -> int:
+    """Microseconds since the epoch, the unit of the `timestamp` column."""
+    return time.time_ns() // 1000
+
+
+class Buffer:
+    """Rows of one event shape: some columns vary per event, others are fixed."""
+
+    def __init__(self, columns: tuple[str, ...], fixed: dict[str, Any]) -> None:
+        unknown = [c for c in (*columns, *fixed) if c not in SCHEMA.names]
+        if unknown:
+            raise ValueError(f"unknown event columns: {', '.join(unknown)}")
+        if "timestamp" not in columns:
+            raise ValueError("a buffer needs a varying timestamp column")
+        self.columns = columns
+        self.fixed = fixed
+        self.rows: list[tuple[Any, ...]] = []
+        self.append = self.rows.append
+
+    def take(self) -> list[tuple[Any, ...]]:
+        """Swap out the rows gathered so far (atomic under the GIL)."""
+        rows = self.rows
+        self.rows = []
+        self.append = self.rows.append
+        return rows
+
+    def to_batch(self, rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
+        """The rows as a record batch in the store's schema."""
+        count = len(rows)
+        varying = dict(zip(self.columns, zip(*rows, strict=True), strict=True)) if rows else {}
+        arrays = []
+        for schema_field in SCHEMA:
+            name, dtype = schema_field.name, schema_field.type
+            if name in varying:
+                values = varying[name]
+                if name == "timestamp":
+                    arrays.append(pa.array(values, pa.int64()).cast(dtype))
+                else:
+                    arrays.append(pa.array(values, dtype))
+            elif name in self.fixed and self.fixed[name] is not None:
+                arrays.append(pa.repeat(pa.scalar(self.fixed[name], dtype), count))
+            else:
+                arrays.append(pa.nulls(count, dtype))
+        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+@dataclass
+class WriterStats:
+    """Counters a sensor publishes (stats files, `sinkhole stats`, logs)."""
+
+    accepted: int = 0
+    durable: int = 0
+    dropped: int = 0
+    flushes: int = 0
+    failed_flushes: int = 0
+    segments: int = 0
+    last_error: str = ""
+    per_application: dict[str, int] = field(default_factory=dict)
+
+
+class EventWriter:
+    """One sensor's writer: buffers, a flush thread, WAL segments and Parquet output."""
+
+    def __init__(
+        self,
+        root: Path,
+        sensor: str,
+        flush_interval: float = 0.25,
+        segment_seconds: float = 60.0,
+        segment_rows: int = 2_000_000,
+    ) -> None:
+        self.root = Path(root)
+        self.sensor = sensor
+        self.flush_interval = flush_interval
+        self.segment_seconds = segment_seconds
+        self.segment_rows = segment_rows
+        self.stats = WriterStats()
+        self._buffers: list[Buffer] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wal: ipc.RecordBatchStreamWriter | None = None
+        self._wal_file: Any = None
+        self._wal_path: Path | None = None
+        self._wal_rows = 0
+        self._wal_opened = 0.0
+        self._seq = 0
+
+    # -- the listeners' side -------------------------------------------------
+
+    def buffer(self, columns: tuple[str, ...], **fixed: Any) -> Buffer:
+        """A new buffer for events with these varying `columns` and `fixed` values."""
+        buf = Buffer(columns, fixed)
+        with self._lock:
+            self._buffers.append(buf)
+        return buf
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> EventWriter:
+        """Start the flush thread."""
+        self._thread = threading.Thread(target=self._run, name=f"flush-{self.sensor}", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> WriterStats:
+        """Flush everything, close the segment into Parquet, stop the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.flush()
+        self._close_segment()
+        self._write_stats()
+        return self.stats
+
+    def __enter__(self) -> EventWriter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+            if self._wal is not None and (
+                self._wal_rows >= self.segment_rows
+                or time.monotonic() - self._wal_opened >= self.segment_seconds
+            ):
+                self._close_segment()
+            self._write_stats()
+
+    # -- flushing ------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Write what the buffers hold to the WAL and fsync; returns events made durable."""
+        with self._lock:
+            taken = [(buf, buf.take()) for buf in self._buffers]
+            batches = [buf.to_batch(rows) for buf, rows in taken if rows]
+            count = sum(len(rows) for _, rows in taken)
+            if not count:
+                return 0
+            self.stats.accepted += count
+            try:
+                self._write_batches(batches)
+            except OSError as exc:
+                self.stats.dropped += count
+                self.stats.failed_flushes += 1
+                self.stats.last_error = f"{exc.strerror or exc}"
+                log.warning("event store write failed (%s); %d events dropped", exc, count)
+                self._abandon_segment()
+                return 0
+            self.stats.durable += count
+            self.stats.flushes += 1
+            return count
+
+    def _write_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
+        if self._wal is None:
+            self._open_segment()
+        assert self._wal is not None
+        for batch in batches:
+            self._wal.write_batch(batch)
+            self._wal_rows += batch.num_rows
+        self._wal_file.flush()
+        os.fsync(self._wal_file.fileno())
+
+    def _open_segment(self) -> None:
+        folder = self.root / WAL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        self._seq += 1
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = folder / f"{self.sensor}-{stamp}-{os.getpid()}-{self._seq:06d}.arrows"
+        handle = open(path, "wb")  # noqa: SIM115 (closed in _close_segment)
+        try:
+            os.fchmod(handle.fileno(), 0o600)
+            self._wal = ipc.new_stream(handle, SCHEMA)
+        except Exception:
+            handle.close()
+            raise
+        self._wal_file, self._wal_path = handle, path
+        self._wal_rows, self._wal_opened = 0, time.monotonic()
+
+    def _abandon_segment(self) -> None:
+        """After a failed write: close what we can; the file keeps its complete batches."""
+        try:
+            if self._wal is not None:
+                self._wal.close()
+        except (OSError, pa.ArrowException):
+            pass
+        try:
+            if self._wal_file is not None:
+                self._wal_file.close()
+        except OSError:
+            pass
+        self._wal = self._wal_file = None
+
+    def _close_segment(self) -> None:
+        if self._wal is None or self._wal_path is None:
+            return
+        path = self._wal_path
+        try:
+            self._wal.close()
+            self._wal_file.flush()
+            os.fsync(self._wal_file.fileno())
+            self._wal_file.close()
+        except OSError as exc:
+            self.stats.last_error = f"{exc.strerror or exc}"
+        self._wal = self._wal_file = None
+        self._wal_path = None
+        self.stats.segments += 1
+        try:
+            segment_to_parquet(path, self.root)
+        except OSError as exc:
+            # the WAL stays; the next start-up's recover() converts it
+            self.stats.last_error = f"{exc.strerror or exc}"
+            log.warning("could not convert %s to Parquet (%s); kept for recovery", path.name, exc)
+
+    def _write_stats(self) -> None:
+        folder = self.root / STATS_DIR
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{self.sensor}.json.tmp"
+            document = {"sensor": self.sensor, "pid": os.getpid(), "time": time.time()}
+            document.update(vars(self.stats))
+            tmp.write_text(json.dumps(document))
+            os.replace(tmp, folder / f"{self.sensor}.json")
+        except OSError:
+            pass
+
+
+def read_segment(path: Path) -> tuple[pa.Table, bool]:
+    """Every complete batch of a WAL segment, and whether its tail was cut short."""
+    batches = []
+    truncated = False
+    with open(path, "rb") as handle:
+        try:
+            reader = ipc.open_stream(handle)
+        except (pa.ArrowInvalid, OSError):
+            return SCHEMA.empty_table(), True
+        while True:
+            try:
+                batches.append(reader.read_next_batch())
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, OSError):
+                truncated = True
+                break
+    return pa.Table.from_batches(batches, schema=SCHEMA), truncated
+
+
+def segment_to_parquet(path: Path, root: Path) -> int:
+    """Convert one WAL segment into day-partitioned Parquet, then delete it; returns rows."""
+    table, _ = read_segment(path)
+    if table.num_rows:
+        days = pc.cast(table.column("timestamp"), pa.date32())
+        for day in pc.unique(days).to_pylist():
+            part = table.filter(pc.equal(days, pa.scalar(day, pa.date32())))
+            write_parquet(part, root, day, path.stem)
+    path.unlink()
+    rows: int = table.num_rows
+    return rows
+
+
+def write_parquet(table: pa.Table, root: Path, day: dt.date, stem: str) -> Path:
+    """Write one day's rows as a Parquet file, atomically and private (0600)."""
+    folder = root / EVENTS_DIR / f"day={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{stem}.parquet"
+    tmp = folder / f".{stem}.parquet.tmp"
+    with open(tmp, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What start-up recovery found in leftover WAL segments."""
+
+    segments: int
+    events: int
+    truncated: int
+
+
+def recover(root: Path) -> Recovery:
+    """Turn every leftover WAL segment under `root` into Parquet."""
+    folder = Path(root) / WAL_DIR
+    segments = events = truncated = 0
+    for path in sorted(folder.glob("*.arrows")) if folder.exists() else []:
+        _, cut = read_segment(path)
+        events += segment_to_parquet(path, Path(root))
+        segments += 1
+        truncated += int(cut)
+    return Recovery(segments, events, truncated)
