@@ -1,0 +1,181 @@
+"""The write path: durable batches, day partitions, recovery, and a full disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sinkhole.events import store, writer
+from sinkhole.events.schema import SCHEMA
+
+DAY1 = int(dt.datetime(2026, 12, 1, 23, 59, 59, tzinfo=dt.UTC).timestamp() * 1_000_000)
+DAY2 = DAY1 + 2_000_000  # two seconds later: the next day
+
+DNS = ("timestamp", "src_ip", "src_port", "dns_qname", "dns_qtype", "family")
+
+
+def _dns(w: writer.EventWriter) -> writer.Buffer:
+    return w.buffer(
+        DNS, protocol="udp", application="dns", dst_ip="127.0.0.1", dst_port=53, sensor="s1"
+    )
+
+
+def test_events_land_in_day_partitions_field_by_field(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    buf.append((DAY1, "127.1.0.1", 40000, "a.example", 1, "megad-sim"))
+    buf.append((DAY2, "127.1.0.2", 40001, "b.example", 28, None))
+    stats = w.close()
+    assert (stats.accepted, stats.durable, stats.dropped, stats.segments) == (2, 2, 0, 1)
+    assert not list((tmp_path / "wal").glob("*.arrows"))
+    files = sorted((tmp_path / "events").glob("day=*/*.parquet"))
+    assert [f.parent.name for f in files] == ["day=2026-12-01", "day=2026-12-02"]
+    first = pq.read_table(files[0]).to_pylist()
+    assert len(first) == 1
+    row = first[0]
+    assert row["timestamp"] == dt.datetime(2026, 12, 1, 23, 59, 59, tzinfo=dt.UTC)
+    assert (row["src_ip"], row["src_port"], row["dns_qname"], row["dns_qtype"]) == (
+        "127.1.0.1",
+        40000,
+        "a.example",
+        1,
+    )
+    assert (row["protocol"], row["application"], row["dst_port"], row["sensor"]) == (
+        "udp",
+        "dns",
+        53,
+        "s1",
+    )
+    assert row["family"] == "megad-sim"
+    assert row["http_url"] is None
+    assert pq.read_schema(files[0]).remove_metadata() == SCHEMA
+    assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_unknown_column_is_refused(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    with pytest.raises(ValueError, match="unknown event columns: colour"):
+        w.buffer(("timestamp", "colour"))
+
+
+def test_flushed_events_are_readable_before_the_segment_closes(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    for i in range(100):
+        buf.append((DAY1 - i, f"127.2.0.{i}", 1000 + i, f"n{i}.example", 1, "megad-sim"))
+    assert w.flush() == 100
+    assert not list((tmp_path / "events").glob("day=*/*.parquet"))
+    table = store.read(tmp_path)
+    assert table.num_rows == 100
+    assert table.column("timestamp").to_pylist() == sorted(table.column("timestamp").to_pylist())
+    w.close()
+    assert store.count(tmp_path) == 100
+
+
+def test_recovery_reads_every_complete_batch_of_a_cut_segment(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    for batch in range(3):
+        for i in range(50):
+            buf.append((DAY1, "127.3.0.1", i, f"b{batch}-{i}.example", 1, None))
+        w.flush()
+    w._wal_file.close()  # the process dies: no end-of-stream marker is written
+    [segment] = list((tmp_path / "wal").glob("*.arrows"))
+    # a crash mid-write: the tail of a fourth batch, cut short
+    with open(segment, "ab") as handle:
+        handle.write(b"\xff\xff\xff\xff\x10\x00\x00\x00partial")
+    result = writer.recover(tmp_path)
+    assert result == writer.Recovery(segments=1, events=150, truncated=1)
+    assert not segment.exists()
+    assert store.count(tmp_path) == 150
+
+
+def test_unwritable_store_drops_counts_and_resumes(tmp_path: Path) -> None:
+    (tmp_path / "wal").write_text("a file where the WAL folder should be")
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    buf.append((DAY1, "127.4.0.1", 1, "lost.example", 1, None))
+    assert w.flush() == 0
+    assert (w.stats.dropped, w.stats.failed_flushes) == (1, 1)
+    assert w.stats.last_error
+    (tmp_path / "wal").unlink()
+    buf.append((DAY1, "127.4.0.1", 2, "kept.example", 1, None))
+    assert w.flush() == 1
+    w.close()
+    assert store.read(tmp_path).column("dns_qname").to_pylist() == ["kept.example"]
+    assert w.stats.dropped == 1
+
+
+def test_disk_full_during_fsync_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    real_fsync = os.fsync
+    calls = {"n": 0}
+
+    def full_once(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(writer.os, "fsync", full_once)
+    buf.append((DAY1, "127.5.0.1", 1, "a.example", 1, None))
+    assert w.flush() == 0
+    assert w.stats.last_error == "No space left on device"
+    buf.append((DAY1, "127.5.0.1", 2, "b.example", 1, None))
+    assert w.flush() == 1
+    w.close()
+    # the batch whose fsync failed may or may not have reached the disk; the later one did
+    names = store.read(tmp_path).column("dns_qname").to_pylist()
+    assert "b.example" in names
+    assert w.stats.dropped == 1
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from sinkhole.events.writer import EventWriter, now_us
+    w = EventWriter(Path(sys.argv[1]), "crash", flush_interval=0.05).start()
+    buf = w.buffer(("timestamp", "src_port"), application="raw")
+    deadline = time.monotonic() + 20
+    i = 0
+    while time.monotonic() < deadline:
+        for _ in range(200):
+            buf.append((now_us(), i & 0xFFFF))
+            i += 1
+        time.sleep(0.001)
+        print(w.stats.durable, flush=True)
+    """
+)
+
+
+def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    acknowledged = 0
+    started = time.monotonic()
+    while acknowledged < 20_000 and time.monotonic() - started < 15:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acknowledged = int(line)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert acknowledged >= 20_000, "the worker did not make events durable"
+    result = writer.recover(tmp_path)
+    assert result.events >= acknowledged
+    assert store.count(tmp_path) == result.events
