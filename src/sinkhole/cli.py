@@ -455,6 +455,43 @@ def demo_cmd(
     out.print(f"\nEverything the demo wrote is under [bold]{folder}[/].")
 
 
+@app.command("serve")
+def serve_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    dns: Annotated[
+        list[str] | None, typer.Option("--dns", help="DNS HOST:PORT (repeatable; port 0 = free).")
+    ] = None,
+    http: Annotated[list[str] | None, typer.Option("--http", help="HTTP HOST:PORT.")] = None,
+    tls: Annotated[list[str] | None, typer.Option("--tls", help="TLS HOST:PORT.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (0 = one per core).")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Run the sinkhole listeners for the operation's planned names; record every contact.
+
+    Prints one line per listener when ready. SIGTERM/Ctrl-C flush and stop;
+    SIGHUP re-reads the operation file without closing sockets.
+
+    Example: sinkhole serve examples/megad-sim.toml --dns 127.0.0.1:5353 --http 127.0.0.1:8080
+    """
+    from sinkhole import operation as operation_mod
+    from sinkhole.servers import run
+
+    op = operation_mod.load(operation)
+    config = run.config_from(op, data, dns, http, tls, workers)
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    run.serve(config, say, stop_after=duration)
+    say("stopped")
+
+
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 

@@ -159,6 +159,90 @@ class Target(_Model):
             raise ValueError(exc.message) from None
 
 
+def parse_address(value: str, default_port: int | None = None) -> tuple[str, int]:
+    """HOST:PORT (IPv6 as [HOST]:PORT) to a (host, port) pair; port 0 picks a free one."""
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if text.startswith("[") and "]" in text:
+        inner, _, rest = text[1:].partition("]")
+        host, port_text, sep = inner, rest.removeprefix(":"), ":" if rest else ""
+    if not sep:
+        host, port_text = text.strip("[]"), ""
+    if not port_text:
+        if default_port is None:
+            raise ValueError(f"{value!r}: expected HOST:PORT")
+        port_text = str(default_port)
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"{value!r}: port {port_text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{value!r}: port {port} is out of range 0-65535")
+    return _check_ip(host), port
+
+
+class RawListener(_Model):
+    """A raw TCP or UDP port, optionally tied to a family whose decoder reads it."""
+
+    address: str
+    family: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _addr(cls, value: str) -> str:
+        parse_address(value)
+        return value
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return families.get(value).name
+        except FamilyError as exc:
+            raise ValueError(exc.message) from None
+
+
+class Listeners(_Model):
+    """Where the sinkhole listens (HOST:PORT each); `sinkhole serve` flags override."""
+
+    dns: tuple[str, ...] = ("127.0.0.1:5353",)
+    resolver: tuple[str, ...] = ()
+    http: tuple[str, ...] = ("127.0.0.1:8080",)
+    tls: tuple[str, ...] = ()
+    tcp: tuple[RawListener, ...] = ()
+    udp: tuple[RawListener, ...] = ()
+    workers: Annotated[int, Field(ge=0, le=256)] = 0
+
+    @field_validator("dns", "resolver", "http", "tls")
+    @classmethod
+    def _addrs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            parse_address(value)
+        return values
+
+
+class Limits(_Model):
+    """Limits every listener enforces."""
+
+    max_connections: Annotated[int, Field(ge=1)] = 10_000
+    idle_timeout: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    header_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    header_bytes: Annotated[int, Field(ge=256, le=1 << 20)] = 16_384
+    body_bytes: Annotated[int, Field(ge=0, le=1 << 26)] = 1 << 20
+    payload_head: Annotated[int, Field(ge=0, le=65536)] = 512
+    requests_per_connection: Annotated[int, Field(ge=1)] = 1000
+    dns_rate_limit: Annotated[int, Field(ge=0)] = 200
+
+
+class Data(_Model):
+    """Where events go, and this sensor's name."""
+
+    dir: str = "sinkhole-data"
+    sensor: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "sensor"
+
+
 class Collisions(_Model):
     """Benign-domain lists that planned names must not hit."""
 
@@ -172,6 +256,9 @@ class Operation(_Model):
     sinkhole: Sinkhole = Sinkhole()
     targets: Annotated[tuple[Target, ...], Field(min_length=1)]
     collisions: Collisions = Collisions()
+    listeners: Listeners = Listeners()
+    limits: Limits = Limits()
+    data: Data = Data()
     path: Path | None = Field(default=None, exclude=True)
 
     @property

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dns.message
@@ -106,3 +109,67 @@ def _wait_for_udp(host: str, port: int, proc: subprocess.Popen[bytes], timeout: 
             except OSError:
                 time.sleep(0.05)
     raise TimeoutError(f"nsd did not answer on {host}:{port} within {timeout}s")
+
+
+@dataclass
+class RunningSinkhole:
+    """Addresses of a sinkhole started by :func:`running_sinkhole`."""
+
+    process: subprocess.Popen[str]
+    data: Path
+    listeners: dict[str, list[tuple[str, int]]]
+    lines: list[str]
+
+    def address(self, kind: str) -> tuple[str, int]:
+        """The first listener of `kind` (dns, http, tls, tcp, udp, resolver)."""
+        return self.listeners[kind][0]
+
+
+@contextmanager
+def running_sinkhole(
+    operation: Path,
+    data: Path,
+    *args: str,
+    timeout: float = 60.0,
+) -> Iterator[RunningSinkhole]:
+    """Run `sinkhole serve` in a subprocess on loopback ports; stop it with SIGTERM after."""
+    command = [sys.executable, "-m", "sinkhole", "serve", str(operation), "--data", str(data)]
+    if not any(a.startswith("--dns") for a in args):
+        command += ["--dns", "127.0.0.1:0"]
+    if not any(a.startswith("--http") for a in args):
+        command += ["--http", "127.0.0.1:0"]
+    if not any(a.startswith("--workers") for a in args):
+        command += ["--workers", "1"]
+    command += list(args)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    listeners: dict[str, list[tuple[str, int]]] = {}
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + timeout
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                message = proc.stderr.read() if proc.stderr else ""
+                raise RuntimeError(f"sinkhole serve exited: {message.strip()}")
+            lines.append(line.rstrip("\n"))
+            if line.startswith("listening "):
+                words = line.split()
+                host, _, port = words[2].rpartition(":")
+                listeners.setdefault(words[1], []).append((host.strip("[]"), int(port)))
+            elif line.strip() == "ready":
+                break
+        else:
+            raise TimeoutError("sinkhole serve did not become ready")
+        yield RunningSinkhole(proc, data, listeners, lines)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,8 @@ class EventWriter:
         self._wal_rows = 0
         self._wal_opened = 0.0
         self._seq = 0
+        #: Set by a worker: listener counters to publish with the writer's own.
+        self.counters_source: Callable[[], dict[str, dict[str, int]]] | None = None
 
     # -- the listeners' side -------------------------------------------------
 
@@ -265,8 +267,11 @@ class EventWriter:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".{self.sensor}.json.tmp"
-            document = {"sensor": self.sensor, "pid": os.getpid(), "time": time.time()}
+            document: dict[str, Any] = {"sensor": self.sensor, "pid": os.getpid()}
+            document["time"] = time.time()
             document.update(vars(self.stats))
+            if self.counters_source is not None:
+                document["listeners"] = self.counters_source()
             tmp.write_text(json.dumps(document))
             os.replace(tmp, folder / f"{self.sensor}.json")
         except OSError:

@@ -1,0 +1,297 @@
+"""The DNS listener: authoritative for every planned name, REFUSED for the rest.
+
+One handler serves UDP and TCP. It answers planned names (the apex and any
+name below it) with the sinkhole addresses, SOA/NS at the apex, NODATA with
+the SOA otherwise; it never recurses. In resolver-emulation mode (for the
+hard-coded resolver addresses an ISP redirects to us) it answers the same
+names as a recursive resolver would (RA set, AA clear). Every query becomes
+an event; unplanned names that a target family's DGA generates near the
+window are tagged ``dga-unplanned`` so plan gaps show up. A per-(source
+prefix, name, rcode) response-rate limit stops reflection floods without
+throttling the few big resolvers most bots' lookups come through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from sinkhole.events.writer import Buffer, EventWriter, now_us
+from sinkhole.servers import dnswire as wire
+
+DNS_COLUMNS = (
+    "timestamp",
+    "src_ip",
+    "src_port",
+    "dns_qname",
+    "dns_qtype",
+    "dns_rcode",
+    "family",
+    "channel",
+    "tag",
+)
+
+
+@dataclass
+class NameTable:
+    """Planned names (and nearby unplanned DGA names) to family and channel."""
+
+    names: dict[bytes, tuple[str, str]]
+    suspects: dict[bytes, str] = field(default_factory=dict)
+
+    def match(self, query: wire.Query) -> tuple[int, tuple[str, str] | None]:
+        """(index of the planned zone's first label, its family/channel), or (-1, None)."""
+        qname = query.qname
+        names = self.names
+        for index, start in enumerate(query.labels):
+            hit = names.get(qname[start:] if start else qname)
+            if hit is not None:
+                return index, hit
+        return -1, None
+
+
+@dataclass
+class DnsCounters:
+    """What one DNS listener has seen."""
+
+    queries: int = 0
+    answered: int = 0
+    refused: int = 0
+    malformed: int = 0
+    rate_limited: int = 0
+    dga_unplanned: int = 0
+
+
+class RateLimiter:
+    """Fixed one-second windows of responses per (source prefix, name, rcode)."""
+
+    def __init__(self, per_second: int, max_keys: int = 1_000_000) -> None:
+        self.per_second = per_second
+        self.max_keys = max_keys
+        self._window = 0
+        self._counts: dict[tuple[str, bytes, int], int] = {}
+
+    def allow(self, src_ip: str, name: bytes, rcode: int) -> bool:
+        """Whether one more response to this key fits in the current second."""
+        if self.per_second <= 0:
+            return True
+        second = int(time.monotonic())
+        counts = self._counts
+        if second != self._window:
+            self._window = second
+            counts.clear()
+        key = (_prefix(src_ip), name, rcode)
+        seen = counts.get(key, 0)
+        if seen >= self.per_second:
+            return False
+        if seen == 0 and len(counts) >= self.max_keys:
+            return False
+        counts[key] = seen + 1
+        return True
+
+
+def _prefix(ip: str) -> str:
+    if ":" in ip:
+        return str(ipaddress.IPv6Network(f"{ip}/56", strict=False).network_address)
+    return ip.rpartition(".")[0]
+
+
+class DnsHandler:
+    """Parses, answers and records one DNS message; shared by UDP and TCP."""
+
+    def __init__(
+        self,
+        table: NameTable,
+        records: wire.Records,
+        buffer: Buffer,
+        resolver: bool = False,
+        rate_limit: int = 200,
+    ) -> None:
+        self.table = table
+        self.records = records
+        self.buffer = buffer
+        self.resolver = resolver
+        self.limiter = RateLimiter(rate_limit)
+        self.counters = DnsCounters()
+
+    def handle(self, packet: bytes, src_ip: str, src_port: int, udp: bool) -> bytes | None:
+        """The reply to send (None: send nothing)."""
+        counters = self.counters
+        counters.queries += 1
+        try:
+            query = wire.parse(packet)
+        except wire.MalformedError:
+            counters.malformed += 1
+            if len(packet) >= 12 and not packet[2] & 0x80:
+                return wire.error_reply(packet, wire.FORMERR)
+            return None
+        family = channel = tag = None
+        apex = -1
+        rcode = wire.REFUSED
+        if query.flags & 0x7800:
+            rcode = wire.NOTIMP
+        elif query.qclass in (wire.CLASS_IN, wire.CLASS_ANY):
+            apex, hit = self.table.match(query)
+            if hit is not None:
+                rcode = wire.NOERROR
+                family, channel = hit
+            else:
+                suspect = self.table.suspects.get(query.qname)
+                if suspect is not None:
+                    family, tag = suspect, "dga-unplanned"
+                    counters.dga_unplanned += 1
+        qname = query.qname.decode("ascii", "backslashreplace")
+        if not self.limiter.allow(src_ip, query.qname, rcode):
+            counters.rate_limited += 1
+            self.buffer.append(
+                (
+                    now_us(),
+                    src_ip,
+                    src_port,
+                    qname,
+                    query.qtype,
+                    rcode,
+                    family,
+                    channel,
+                    "rate-limited",
+                )
+            )
+            return None
+        if rcode == wire.NOERROR:
+            counters.answered += 1
+        else:
+            counters.refused += 1
+        limit = wire.udp_limit(packet, query) if udp else 65535
+        rd = bool(query.flags & 0x0100)
+        reply = wire.build(
+            packet,
+            query,
+            rcode,
+            self.records if rcode == wire.NOERROR else None,
+            apex,
+            authoritative=rcode == wire.NOERROR and not self.resolver,
+            recursion_available=self.resolver and rd,
+            limit=limit,
+        )
+        self.buffer.append(
+            (now_us(), src_ip, src_port, qname, query.qtype, rcode, family, channel, tag)
+        )
+        return reply
+
+
+class DnsUdp(asyncio.DatagramProtocol):
+    """DNS over UDP."""
+
+    def __init__(self, handler: DnsHandler) -> None:
+        self.handler = handler
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio's, hence a cast, not a check
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        reply = self.handler.handle(data, str(addr[0]), int(addr[1]), True)
+        if reply and self.transport is not None:
+            self.transport.sendto(reply, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP errors from spoofed or vanished clients are normal; keep serving.
+        pass
+
+
+@dataclass
+class TcpLimits:
+    """Per-listener TCP limits."""
+
+    max_connections: int = 4096
+    idle_timeout: float = 10.0
+    max_messages: int = 1000
+
+
+class DnsTcp(asyncio.Protocol):
+    """DNS over TCP: two-byte length-prefixed messages, pipelined."""
+
+    def __init__(self, handler: DnsHandler, limits: TcpLimits, open_count: list[int]) -> None:
+        self.handler = handler
+        self.limits = limits
+        self.open_count = open_count
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[str, int] = ("", 0)
+        self.messages = 0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.open_count[0] += 1
+        if self.open_count[0] > self.limits.max_connections:
+            self.transport.abort()
+            return
+        peer = self.transport.get_extra_info("peername") or ("", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.limits.idle_timeout, self._idle)
+
+    def _idle(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        self._arm()
+        while len(self.buf) >= 2:
+            size = int.from_bytes(self.buf[:2], "big")
+            if len(self.buf) < 2 + size:
+                break
+            message = bytes(self.buf[2 : 2 + size])
+            del self.buf[: 2 + size]
+            self.messages += 1
+            reply = self.handler.handle(message, self.peer[0], self.peer[1], False)
+            if reply and self.transport is not None:
+                self.transport.write(len(reply).to_bytes(2, "big") + reply)
+            if self.messages >= self.limits.max_messages and self.transport is not None:
+                self.transport.close()
+                return
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open_count[0] -= 1
+        if self.timer is not None:
+            self.timer.cancel()
+        self.transport = None
+
+
+async def serve_dns(
+    udp_handler: DnsHandler,
+    tcp_handler: DnsHandler,
+    host: str,
+    port: int,
+    limits: TcpLimits,
+    reuse_port: bool = False,
+) -> tuple[asyncio.DatagramTransport, asyncio.Server]:
+    """Start DNS on UDP and TCP at host:port; returns the UDP transport and TCP server."""
+    loop = asyncio.get_running_loop()
+    udp, _ = await loop.create_datagram_endpoint(
+        lambda: DnsUdp(udp_handler), local_addr=(host, port), reuse_port=reuse_port
+    )
+    bound_port = udp.get_extra_info("sockname")[1]
+    open_count = [0]
+    factory: Callable[[], asyncio.Protocol] = lambda: DnsTcp(tcp_handler, limits, open_count)  # noqa: E731
+    tcp = await loop.create_server(factory, host, bound_port, reuse_port=reuse_port, backlog=1024)
+    return udp, tcp
+
+
+def dns_buffer(writer: EventWriter, sensor: str, host: str, port: int, protocol: str) -> Buffer:
+    """The event buffer of one DNS listener."""
+    return writer.buffer(
+        DNS_COLUMNS, protocol=protocol, application="dns", dst_ip=host, dst_port=port, sensor=sensor
+    )
