@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import datetime as dt
+import importlib
 import logging
 import multiprocessing
 import os
