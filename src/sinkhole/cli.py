@@ -492,6 +492,140 @@ def serve_cmd(
     say("stopped")
 
 
+def _data_dir(operation: Path, data: Path | None) -> Path:
+    from sinkhole import operation as operation_mod
+
+    if data is not None:
+        return data
+    op = operation_mod.load(operation)
+    return op.resolve(op.data.dir)
+
+
+def _when(text: str | None, name: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SinkholeError(
+            f"{name} {text!r}: expected an ISO date or time, e.g. 2026-12-01T10:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@app.command("events")
+def events_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From (ISO, UTC).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Before (ISO, UTC).")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="Only this family.")] = None,
+    application: Annotated[
+        str | None, typer.Option("--application", help="Only dns, http, tls or raw.")
+    ] = None,
+    src_ip: Annotated[str | None, typer.Option("--src-ip", help="Only this source.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N events.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "csv",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (parquet needs it).")
+    ] = None,
+) -> None:
+    """Print or export events from the store, also while the sinkhole is writing.
+
+    Example: sinkhole events op.toml --since 2026-12-01 --family megad-sim --format jsonl
+    """
+    from sinkhole.events import export, store
+
+    if fmt not in export.FORMATS:
+        raise SinkholeError(f"--format {fmt!r}: expected one of {', '.join(export.FORMATS)}")
+    if fmt == "parquet" and out_file is None:
+        raise SinkholeError("--format parquet needs --out FILE")
+    root = _data_dir(operation, data)
+    flt = store.Filter(
+        _when(since, "--since"), _when(until, "--until"), family, application, src_ip, limit
+    )
+    table = store.read(root, flt)
+    count = export.write(table, fmt, out_file)
+    if out_file is not None:
+        err.print(f"wrote {count:,} events to {out_file}")
+
+
+@app.command("stats")
+def stats_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.2, max=60, help="Seconds between samples.")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Live figures from the running sinkhole and the store: rates, unique IPs, drops.
+
+    Example: sinkhole stats examples/megad-sim.toml --json
+    """
+    import time
+
+    from sinkhole.events import store
+
+    root = _data_dir(operation, data)
+    before = {s["sensor"]: s for s in store.sensor_stats(root)}
+    time.sleep(interval)
+    after = store.sensor_stats(root)
+    report = _stats_report(before, after, interval, store.summary(root))
+    if as_json:
+        out.print(json.dumps(report, indent=2), markup=False)
+        return
+    table = Table(title=f"sinkhole stats ({root})")
+    for column in ("sensor", "state", "events/s", "durable", "dropped", "listeners"):
+        table.add_column(column)
+    for row in report["sensors"]:
+        listeners = ", ".join(f"{k} {v:,.0f}/s" for k, v in row["listener_rates"].items())
+        table.add_row(
+            row["sensor"],
+            row["state"],
+            f"{row['events_per_s']:,.0f}",
+            f"{row['durable']:,}",
+            f"{row['dropped']:,}",
+            listeners or "-",
+        )
+    out.print(table)
+    totals = report["store"]
+    out.print(
+        f"stored events: {totals['events']:,}; unique source IPs: {totals['unique_src_ips']:,}; "
+        f"dropped: {report['dropped']:,}"
+    )
+
+
+def _stats_report(
+    before: dict[str, Any], after: list[dict[str, Any]], interval: float, totals: dict[str, Any]
+) -> dict[str, Any]:
+    import time
+
+    sensors = []
+    for now in after:
+        then = before.get(now["sensor"], now)
+        rates: dict[str, float] = {}
+        for app_name, counters in now.get("listeners", {}).items():
+            key = "queries" if app_name == "dns" else "requests"
+            old = then.get("listeners", {}).get(app_name, {}).get(key, 0)
+            rates[app_name] = (counters.get(key, 0) - old) / interval
+        fresh = time.time() - float(now.get("time", 0)) < max(5.0, 3 * interval)
+        sensors.append(
+            {
+                "sensor": now["sensor"],
+                "state": "running" if fresh else "stopped",
+                "events_per_s": (now["accepted"] - then["accepted"]) / interval,
+                "accepted": now["accepted"],
+                "durable": now["durable"],
+                "dropped": now["dropped"],
+                "listener_rates": rates,
+                "listeners": now.get("listeners", {}),
+                "last_error": now.get("last_error", ""),
+            }
+        )
+    return {"sensors": sensors, "dropped": sum(s["dropped"] for s in sensors), "store": totals}
+
+
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 

@@ -9,14 +9,16 @@ flushed so far is visible).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from sinkhole.events.schema import SCHEMA
-from sinkhole.events.writer import EVENTS_DIR, WAL_DIR, read_segment
+from sinkhole.events.writer import EVENTS_DIR, STATS_DIR, WAL_DIR, read_segment
 from sinkhole.exceptions import SinkholeError
 
 
@@ -115,3 +117,42 @@ def count(root: Path, flt: Filter | None = None) -> int:
     finally:
         con.close()
     return int(row[0]) if row else 0
+
+
+def sensor_stats(root: Path) -> list[dict[str, Any]]:
+    """The latest stats file of every sensor (written every flush by running workers)."""
+    folder = Path(root) / STATS_DIR
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        try:
+            out.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def summary(root: Path) -> dict[str, object]:
+    """Totals from the store: events, unique source IPs, per application and family."""
+    con = connect(root)
+    try:
+        total, unique = con.execute(
+            "SELECT count(*), count(DISTINCT src_ip) FROM events"
+        ).fetchone() or (0, 0)
+        per_app = dict(
+            con.execute(
+                "SELECT coalesce(application, '?'), count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        )
+        per_family = dict(
+            con.execute(
+                "SELECT coalesce(family, '(none)'), count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return {
+        "events": total,
+        "unique_src_ips": unique,
+        "per_application": per_app,
+        "per_family": per_family,
+    }

@@ -1,0 +1,231 @@
+"""`sinkhole serve` with real clients over loopback: dnspython, dig, a crash, a flood."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from sinkhole import families
+from sinkhole.events import store
+from sinkhole.testing import running_sinkhole, which
+
+START = dt.date.today()
+
+OP = f"""\
+[operation]
+name = "serve test"
+start = {START}
+hold_days = 3
+
+[sinkhole]
+ipv4 = ["127.0.0.1"]
+ipv6 = ["::1"]
+
+[[targets]]
+family = "megad-sim"
+static_domains = ["extra-megad.example"]
+
+[listeners]
+http = []
+"""
+
+
+@pytest.fixture
+def op_file(tmp_path: Path) -> Path:
+    path = tmp_path / "op.toml"
+    path.write_text(OP)
+    return path
+
+
+def _dga(day: dt.date, index: int = 0) -> str:
+    dga = families.get("megad-sim").dga
+    assert dga is not None
+    return dga.generate(day)[index]
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_dnspython_and_dig_against_serve(op_file: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    name = _dga(START)
+    with running_sinkhole(op_file, data) as sink:
+        host, port = sink.address("dns")
+        reply = dns.query.udp(dns.message.make_query(name, "A"), host, port=port, timeout=3)
+        assert reply.rcode() == dns.rcode.NOERROR
+        assert [r.address for r in reply.answer[0]] == ["127.0.0.1"]
+        reply = dns.query.tcp(
+            dns.message.make_query(f"www.{name}", "AAAA"), host, port=port, timeout=3
+        )
+        assert [r.address for r in reply.answer[0]] == ["::1"]
+        reply = dns.query.udp(
+            dns.message.make_query("unplanned.example", "A"), host, port=port, timeout=3
+        )
+        assert reply.rcode() == dns.rcode.REFUSED
+        # a SOA over UDP is too big for 3x the query: TC, and the TCP retry succeeds
+        soa = dns.message.make_query("extra-megad.example", "SOA")
+        reply = dns.query.udp(soa, host, port=port, timeout=3)
+        assert reply.flags & dns.flags.TC
+        reply, used_tcp = dns.query.udp_with_fallback(soa, host, port=port, timeout=3)
+        assert used_tcp and reply.answer[0][0].serial == int(START.strftime("%Y%m%d")) * 100
+        dig = which("dig")
+        if dig is not None:
+            out = subprocess.run([dig, f"@{host}", "-p", str(port), "+short", "+tries=1", "+time=3",
+                                  "extra-megad.example", "A"], capture_output=True, text=True, timeout=20)  # fmt: skip
+            assert out.stdout.split() == ["127.0.0.1"]
+            out = subprocess.run([dig, f"@{host}", "-p", str(port), "+tries=1", "+time=3",
+                                  "+edns=0", "+bufsize=1232", name, "ANY"], capture_output=True, text=True, timeout=20)  # fmt: skip
+            assert "status: NOERROR" in out.stdout
+            assert "udp: 1232" in out.stdout
+        # readable while the server runs (WAL), before any segment is closed
+        deadline = time.monotonic() + 5
+        while store.count(data) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.count(data) >= 5
+    events = store.read(data).to_pylist()
+    first = events[0]
+    assert first["dns_qname"] == name and first["dns_qtype"] == 1 and first["dns_rcode"] == 0
+    assert first["protocol"] == "udp" and first["application"] == "dns"
+    assert first["family"] == "megad-sim" and first["channel"] == "dga"
+    assert first["src_ip"] == "127.0.0.1" and first["dst_port"] == port
+    assert first["sensor"] == "sensor-w0"
+    assert events[1]["protocol"] == "tcp" and events[1]["dns_qname"] == f"www.{name}"
+    assert events[2]["dns_rcode"] == 5 and events[2]["family"] is None
+    assert not list((data / "wal").glob("*.arrows")), "SIGTERM must flush into Parquet"
+
+
+def test_unplanned_dga_name_is_tagged(op_file: Path, tmp_path: Path) -> None:
+    later = _dga(START + dt.timedelta(days=10))
+    with running_sinkhole(op_file, tmp_path / "d") as sink:
+        host, port = sink.address("dns")
+        reply = dns.query.udp(dns.message.make_query(later, "A"), host, port=port, timeout=3)
+        assert reply.rcode() == dns.rcode.REFUSED
+    [event] = store.read(tmp_path / "d").to_pylist()
+    assert (event["tag"], event["family"]) == ("dga-unplanned", "megad-sim")
+
+
+def test_sighup_reloads_the_plan_without_dropping_sockets(op_file: Path, tmp_path: Path) -> None:
+    with running_sinkhole(op_file, tmp_path / "d", "--workers", "2") as sink:
+        host, port = sink.address("dns")
+        query = dns.message.make_query("added-later.example", "A")
+        assert dns.query.udp(query, host, port=port, timeout=3).rcode() == dns.rcode.REFUSED
+        op_file.write_text(
+            OP.replace('"extra-megad.example"', '"extra-megad.example", "added-later.example"')
+        )
+        sink.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        answers = []
+        while time.monotonic() < deadline:
+            answers = [dns.query.udp(query, host, port=port, timeout=3).rcode() for _ in range(8)]
+            if all(a == dns.rcode.NOERROR for a in answers):
+                break
+            time.sleep(0.2)
+        assert all(a == dns.rcode.NOERROR for a in answers), answers
+        assert sink.process.poll() is None
+
+
+def test_kill_9_then_restart_recovers_every_acknowledged_event(
+    op_file: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "d"
+    names = [f"n{i}.extra-megad.example" for i in range(3000)]
+    with running_sinkhole(op_file, data) as sink:
+        host, port = sink.address("dns")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(3)
+            for name in names:
+                sock.sendto(dns.message.make_query(name, "A").to_wire(), (host, port))
+                sock.recvfrom(4096)
+        # acknowledged = made durable, as the sensor's stats file reports after each flush
+        deadline = time.monotonic() + 10
+        durable = 0
+        while time.monotonic() < deadline and durable < len(names):
+            stats = store.sensor_stats(data)
+            durable = sum(int(s["durable"]) for s in stats)
+            time.sleep(0.05)
+        assert durable >= len(names)
+        for pid in _children(sink.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        os.kill(sink.process.pid, signal.SIGKILL)
+        sink.process.wait()
+    assert list((data / "wal").glob("*.arrows")), "the crash must leave a WAL behind"
+    with running_sinkhole(op_file, data) as again:
+        assert any(line.startswith("recovered ") for line in again.lines), again.lines
+    stored = store.read(data).column("dns_qname").to_pylist()
+    assert sorted(stored) == sorted(names)  # every one, exactly once
+
+
+def test_200k_hostile_packets_keep_it_answering_and_bounded(op_file: Path, tmp_path: Path) -> None:
+    rng = random.Random(7)
+    loop_packet = bytes.fromhex("beef01000001000000000000") + b"\xc0\x0c\x00\x01\x00\x01"
+    samples = [
+        loop_packet,
+        b"",
+        b"\x00" * 11,
+        bytes.fromhex("beef01000001000000000000") + b"\x3f" + b"a" * 10,
+    ]
+    samples += [rng.randbytes(rng.randrange(1, 512)) for _ in range(500)]
+    samples += [
+        dns.message.make_query(f"{rng.getrandbits(40):x}.example", "A").to_wire()
+        for _ in range(200)
+    ]
+    with running_sinkhole(op_file, tmp_path / "d") as sink:
+        host, port = sink.address("dns")
+        [worker] = _children(sink.process.pid)
+        probe = dns.message.make_query("extra-megad.example", "A")
+        assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
+        before = _rss_kb(worker)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sent = 0
+            deadline = time.monotonic() + 60
+            while sent < 200_000 and time.monotonic() < deadline:
+                try:
+                    sock.sendto(samples[sent % len(samples)], (host, port))
+                    sent += 1
+                except BlockingIOError:
+                    time.sleep(0.0005)
+                if sent % 2000 == 0:
+                    time.sleep(0.001)  # let the server keep up on two cores
+        assert sent == 200_000
+        time.sleep(1)
+        for _ in range(5):
+            assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
+        growth_mb = (_rss_kb(worker) - before) / 1024
+        assert growth_mb < 50, f"worker grew {growth_mb:.1f} MB"
+        stats = json.loads((tmp_path / "d" / "stats" / "sensor-w0.json").read_text())
+        assert stats["listeners"]["dns"]["malformed"] > 0
+        assert sink.process.poll() is None
+
+
+def test_bad_listen_address_is_one_line(op_file: Path, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "sinkhole", "serve", str(op_file), "--data",
+                             str(tmp_path / "d"), "--dns", "127.0.0.1:99999"],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "sinkhole: error: '127.0.0.1:99999': port 99999 is out of range 0-65535"
+    ]
