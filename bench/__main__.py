@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import foundation
+from bench import foundation, servers
 
 SUITES = {
     "dga": foundation.bench_dga,
     "plan": foundation.bench_plan,
     "index": foundation.bench_index,
+    "dns": servers.bench_dns,
+    "store": servers.bench_store,
 }
 
 

@@ -210,3 +210,22 @@ def test_well_formed_queries_always_parse_back(labels: list[str], rdtype: str, e
     assert reply.id == query.id
     assert reply.rcode() == dns.rcode.NOERROR
     assert len(raw) <= 3 * len(query.to_wire())
+
+
+def test_repeated_questions_are_answered_from_cache_identically(handler: dns_server.DnsHandler) -> None:
+    first = q("WwW.seized.example", "A", use_edns=0)
+    second = q("WwW.seized.example", "A", use_edns=0)
+    second.id = (first.id + 1) & 0xFFFF
+    a = handler.handle(first.to_wire(), "127.9.0.1", 1, True)
+    b = handler.handle(second.to_wire(), "127.9.0.2", 2, True)
+    assert a is not None and b is not None
+    assert b[:2] == second.to_wire()[:2] and a[2:] == b[2:]
+    assert len(handler.udp_cache) == 1
+    rows = handler.buffer.rows
+    assert rows[0][1:] != rows[1][1:]  # distinct sources are recorded
+    assert rows[0][3:] == rows[1][3:] == ("www.seized.example", 1, 0, "megad-sim", "dga", None)
+    assert handler.counters.answered == 2
+    # a new plan drops the cached replies: the name is no longer planned
+    handler.replace_plan(dns_server.NameTable({}), RECORDS)
+    third = handler.handle(first.to_wire(), "127.9.0.1", 1, True)
+    assert third is not None and dns.message.from_wire(third).rcode() == dns.rcode.REFUSED

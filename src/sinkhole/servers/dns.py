@@ -14,14 +14,23 @@ throttling the few big resolvers most bots' lookups come through.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from time import time_ns
+from typing import Any, cast
 
-from sinkhole.events.writer import Buffer, EventWriter, now_us
+from sinkhole.events.writer import Buffer, EventWriter
 from sinkhole.servers import dnswire as wire
+
+parse = wire.parse
+build = wire.build
+
+#: Distinct questions whose replies are kept; the cache is emptied when full.
+CACHE_SIZE = 100_000
 
 DNS_COLUMNS = (
     "timestamp",
@@ -117,13 +126,46 @@ class DnsHandler:
         self.resolver = resolver
         self.limiter = RateLimiter(rate_limit)
         self.counters = DnsCounters()
+        # replies differ by transport (the UDP size cap), so each has its own cache
+        self.udp_cache: dict[bytes, tuple[Any, ...]] = {}
+        self.tcp_cache: dict[bytes, tuple[Any, ...]] = {}
+
+    def replace_plan(self, table: NameTable, records: wire.Records) -> None:
+        """Swap in a new plan (SIGHUP); cached replies of the old one are dropped."""
+        self.table = table
+        self.records = records
+        self.udp_cache = {}
+        self.tcp_cache = {}
 
     def handle(self, packet: bytes, src_ip: str, src_port: int, udp: bool) -> bytes | None:
-        """The reply to send (None: send nothing)."""
+        """The reply to send (None: send nothing). The hot path: keep it lean."""
         counters = self.counters
         counters.queries += 1
+        # Bots and their resolvers ask the same few questions over and over: a reply depends
+        # only on the query bytes after the ID, so repeated questions skip parse and build.
+        cache = self.udp_cache if udp else self.tcp_cache
+        cached = cache.get(packet[2:])
+        if cached is not None:
+            tail, qname, qtype, rcode, family, channel, tag, raw_name = cached
+            limiter = self.limiter
+            if limiter.per_second and not limiter.allow(src_ip, raw_name, rcode):
+                counters.rate_limited += 1
+                self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, qtype, rcode,
+                                    family, channel, "rate-limited"))  # fmt: skip
+                return None
+            if rcode:
+                counters.refused += 1
+            else:
+                counters.answered += 1
+            if tag is not None:
+                counters.dga_unplanned += 1
+            self.buffer.append(
+                (time_ns() // 1000, src_ip, src_port, qname, qtype, rcode, family, channel, tag)
+            )
+            reply: bytes = packet[:2] + tail
+            return reply
         try:
-            query = wire.parse(packet)
+            query = parse(packet)
         except wire.MalformedError:
             counters.malformed += 1
             if len(packet) >= 12 and not packet[2] & 0x80:
@@ -134,10 +176,10 @@ class DnsHandler:
         rcode = wire.REFUSED
         if query.flags & 0x7800:
             rcode = wire.NOTIMP
-        elif query.qclass in (wire.CLASS_IN, wire.CLASS_ANY):
+        elif query.qclass == 1 or query.qclass == 255:  # noqa: PLR1714 (hot path)
             apex, hit = self.table.match(query)
             if hit is not None:
-                rcode = wire.NOERROR
+                rcode = 0
                 family, channel = hit
             else:
                 suspect = self.table.suspects.get(query.qname)
@@ -145,41 +187,34 @@ class DnsHandler:
                     family, tag = suspect, "dga-unplanned"
                     counters.dga_unplanned += 1
         qname = query.qname.decode("ascii", "backslashreplace")
-        if not self.limiter.allow(src_ip, query.qname, rcode):
+        limiter = self.limiter
+        if limiter.per_second and not limiter.allow(src_ip, query.qname, rcode):
             counters.rate_limited += 1
-            self.buffer.append(
-                (
-                    now_us(),
-                    src_ip,
-                    src_port,
-                    qname,
-                    query.qtype,
-                    rcode,
-                    family,
-                    channel,
-                    "rate-limited",
-                )
-            )
+            self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, query.qtype, rcode,
+                                family, channel, "rate-limited"))  # fmt: skip
             return None
-        if rcode == wire.NOERROR:
-            counters.answered += 1
-        else:
+        if rcode:
             counters.refused += 1
-        limit = wire.udp_limit(packet, query) if udp else 65535
-        rd = bool(query.flags & 0x0100)
-        reply = wire.build(
-            packet,
-            query,
-            rcode,
-            self.records if rcode == wire.NOERROR else None,
-            apex,
-            authoritative=rcode == wire.NOERROR and not self.resolver,
-            recursion_available=self.resolver and rd,
-            limit=limit,
-        )
+            records = None
+        else:
+            counters.answered += 1
+            records = self.records
+        if udp:
+            limit = 3 * len(packet)
+            cap = query.payload if query.edns else 512
+            limit = min(limit, cap)
+        else:
+            limit = 65535
+        resolver = self.resolver
+        reply = build(packet, query, rcode, records, apex, not rcode and not resolver,
+                      resolver and bool(query.flags & 0x0100), limit)  # fmt: skip
         self.buffer.append(
-            (now_us(), src_ip, src_port, qname, query.qtype, rcode, family, channel, tag)
+            (time_ns() // 1000, src_ip, src_port, qname, query.qtype, rcode, family, channel, tag)
         )
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[packet[2:]] = (reply[2:], qname, query.qtype, rcode, family, channel, tag,
+                             query.qname)  # fmt: skip
         return reply
 
 
@@ -283,6 +318,11 @@ async def serve_dns(
     udp, _ = await loop.create_datagram_endpoint(
         lambda: DnsUdp(udp_handler), local_addr=(host, port), reuse_port=reuse_port
     )
+    sock = udp.get_extra_info("socket")
+    if sock is not None:
+        # bursts from big resolvers: a deep receive queue drops fewer queries
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     bound_port = udp.get_extra_info("sockname")[1]
     open_count = [0]
     factory: Callable[[], asyncio.Protocol] = lambda: DnsTcp(tcp_handler, limits, open_count)  # noqa: E731

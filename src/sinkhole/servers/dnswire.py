@@ -26,6 +26,7 @@ AMPLIFICATION = 3
 
 _HEADER = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
+_QUESTION = struct.Struct("!HH")
 
 
 class MalformedError(ValueError):
@@ -45,21 +46,37 @@ def encode_name(name: str) -> bytes:
     return bytes(out)
 
 
-@dataclass(frozen=True)
 class Query:
-    """The parts of a query the sinkhole needs."""
+    """The parts of a query the sinkhole needs (a plain slotted class: cheap to make)."""
 
-    ident: int
-    flags: int
-    qname: bytes  # lowercase, dotted, no trailing dot (b"" for the root)
-    labels: tuple[int, ...]  # offsets of each label's start within qname
-    label_wire: tuple[int, ...]  # offsets of each label within the packet
-    qtype: int
-    qclass: int
-    question_end: int
-    edns: bool
-    edns_version: int
-    payload: int
+    __slots__ = ("edns", "edns_version", "flags", "ident", "label_wire", "labels", "payload",
+                 "qclass", "qname", "qtype", "question_end")  # fmt: skip
+
+    def __init__(
+        self,
+        ident: int,
+        flags: int,
+        qname: bytes,
+        labels: list[int],
+        label_wire: list[int],
+        qtype: int,
+        qclass: int,
+        question_end: int,
+        edns: bool,
+        edns_version: int,
+        payload: int,
+    ) -> None:
+        self.ident = ident
+        self.flags = flags
+        self.qname = qname  # lowercase, dotted, no trailing dot (b"" for the root)
+        self.labels = labels  # offsets of each label's start within qname
+        self.label_wire = label_wire  # offsets of each label within the packet
+        self.qtype = qtype
+        self.qclass = qclass
+        self.question_end = question_end
+        self.edns = edns
+        self.edns_version = edns_version
+        self.payload = payload
 
 
 def parse(packet: bytes) -> Query:
@@ -97,7 +114,7 @@ def parse(packet: bytes) -> Query:
             raise MalformedError("name longer than 255 octets")
     if pos + 4 > end:
         raise MalformedError("truncated question")
-    qtype, qclass = struct.unpack_from("!HH", packet, pos)
+    qtype, qclass = _QUESTION.unpack_from(packet, pos)
     pos += 4
     question_end = pos
     edns = False
@@ -117,8 +134,8 @@ def parse(packet: bytes) -> Query:
         ident,
         flags,
         qname,
-        tuple(starts),
-        tuple(wire),
+        starts,
+        wire,
         qtype,
         qclass,
         question_end,

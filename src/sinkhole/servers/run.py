@@ -266,8 +266,7 @@ class Worker:
             return
         self.op, self.table = op, table
         for handler in self.dns_handlers:
-            handler.table = table
-            handler.records = records_for(op)
+            handler.replace_plan(table, records_for(op))
         context = getattr(self, "http_context", None)
         if context is not None:
             context.reload(op)

