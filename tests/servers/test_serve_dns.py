@@ -229,3 +229,20 @@ def test_bad_listen_address_is_one_line(op_file: Path, tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "sinkhole: error: '127.0.0.1:99999': port 99999 is out of range 0-65535"
     ]
+
+
+def test_resolver_emulation_listener(tmp_path: Path) -> None:
+    path = tmp_path / "op.toml"
+    path.write_text(OP.replace("http = []", 'http = []\nresolver = ["127.0.0.1:0"]'))
+    with running_sinkhole(path, tmp_path / "d") as sink:
+        host, port = sink.address("resolver")
+        assert port != sink.address("dns")[1]
+        reply = dns.query.udp(dns.message.make_query("www.extra-megad.example", "A"), host, port=port, timeout=3)
+        assert reply.flags & dns.flags.RA and not reply.flags & dns.flags.AA
+        assert [r.address for r in reply.answer[0]] == ["127.0.0.1"]
+        reply = dns.query.udp(dns.message.make_query("example.org", "A"), host, port=port, timeout=3)
+        assert reply.rcode() == dns.rcode.REFUSED  # never recurses
+    [first, second] = store.read(tmp_path / "d").to_pylist()
+    assert first["dst_port"] == port and first["family"] == "megad-sim"
+    assert first["channel"] == "dns-servers"
+    assert second["dns_rcode"] == 5

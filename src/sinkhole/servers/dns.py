@@ -181,6 +181,9 @@ class DnsHandler:
             if hit is not None:
                 rcode = 0
                 family, channel = hit
+                if self.resolver:
+                    # the bot got here through a hard-coded resolver redirected to us
+                    channel = "dns-servers"
             else:
                 suspect = self.table.suspects.get(query.qname)
                 if suspect is not None:
