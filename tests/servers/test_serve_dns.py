@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dns.flags
@@ -237,12 +238,74 @@ def test_resolver_emulation_listener(tmp_path: Path) -> None:
     with running_sinkhole(path, tmp_path / "d") as sink:
         host, port = sink.address("resolver")
         assert port != sink.address("dns")[1]
-        reply = dns.query.udp(dns.message.make_query("www.extra-megad.example", "A"), host, port=port, timeout=3)
+        reply = dns.query.udp(
+            dns.message.make_query("www.extra-megad.example", "A"), host, port=port, timeout=3
+        )
         assert reply.flags & dns.flags.RA and not reply.flags & dns.flags.AA
         assert [r.address for r in reply.answer[0]] == ["127.0.0.1"]
-        reply = dns.query.udp(dns.message.make_query("example.org", "A"), host, port=port, timeout=3)
+        reply = dns.query.udp(
+            dns.message.make_query("example.org", "A"), host, port=port, timeout=3
+        )
         assert reply.rcode() == dns.rcode.REFUSED  # never recurses
     [first, second] = store.read(tmp_path / "d").to_pylist()
     assert first["dst_port"] == port and first["family"] == "megad-sim"
     assert first["channel"] == "dns-servers"
     assert second["dns_rcode"] == 5
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs to fill up (needs root, as in CI)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+
+
+def test_full_disk_keeps_answering_counts_drops_and_resumes(op_file: Path, tiny_disk: Path) -> None:
+    data = tiny_disk / "data"
+    filler = tiny_disk / "filler"
+    with running_sinkhole(op_file, data) as sink:
+        host, port = sink.address("dns")
+        probe = dns.message.make_query("extra-megad.example", "A")
+        assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
+        time.sleep(0.5)
+        free = os.statvfs(tiny_disk)
+        with open(filler, "wb") as handle:  # fill the disk to the last block
+            try:
+                handle.write(b"\0" * (free.f_bavail * free.f_frsize))
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                pass
+        for i in range(200):
+            reply = dns.query.udp(dns.message.make_query(f"full{i}.extra-megad.example", "A"),
+                                  host, port=port, timeout=3)  # fmt: skip
+            assert reply.rcode() == dns.rcode.NOERROR  # still answering
+        time.sleep(1.0)
+        filler.unlink()  # space returns
+        for i in range(20):
+            dns.query.udp(
+                dns.message.make_query(f"after{i}.extra-megad.example", "A"),
+                host,
+                port=port,
+                timeout=3,
+            )
+        deadline = time.monotonic() + 10
+        stats: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            stats = store.sensor_stats(data)[0]
+            if int(stats["dropped"]) > 0 and int(stats["durable"]) >= 21:  # type: ignore[call-overload]
+                break
+            time.sleep(0.2)
+        assert int(stats["dropped"]) > 0, stats  # type: ignore[call-overload]
+        assert stats["last_error"] == "No space left on device"
+    names = set(store.read(data).column("dns_qname").to_pylist())
+    assert {f"after{i}.extra-megad.example" for i in range(20)} <= names
+    assert "extra-megad.example" in names
