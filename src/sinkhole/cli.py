@@ -610,10 +610,11 @@ def _stats_report(
             old = then.get("listeners", {}).get(app_name, {}).get(key, 0)
             rates[app_name] = (counters.get(key, 0) - old) / interval
         fresh = time.time() - float(now.get("time", 0)) < max(5.0, 3 * interval)
+        state = "stopped" if not now.get("running") else ("running" if fresh else "silent")
         sensors.append(
             {
                 "sensor": now["sensor"],
-                "state": "running" if fresh else "stopped",
+                "state": state,
                 "events_per_s": (now["accepted"] - then["accepted"]) / interval,
                 "accepted": now["accepted"],
                 "durable": now["durable"],

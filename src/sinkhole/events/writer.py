@@ -130,6 +130,7 @@ class EventWriter:
         self._wal_rows = 0
         self._wal_opened = 0.0
         self._seq = 0
+        self._running = False
         #: Set by a worker: listener counters to publish with the writer's own.
         self.counters_source: Callable[[], dict[str, dict[str, int]]] | None = None
 
@@ -146,6 +147,7 @@ class EventWriter:
 
     def start(self) -> EventWriter:
         """Start the flush thread."""
+        self._running = True
         self._thread = threading.Thread(target=self._run, name=f"flush-{self.sensor}", daemon=True)
         self._thread.start()
         return self
@@ -158,6 +160,7 @@ class EventWriter:
             self._thread = None
         self.flush()
         self._close_segment()
+        self._running = False
         self._write_stats()
         return self.stats
 
@@ -269,6 +272,7 @@ class EventWriter:
             tmp = folder / f".{self.sensor}.json.tmp"
             document: dict[str, Any] = {"sensor": self.sensor, "pid": os.getpid()}
             document["time"] = time.time()
+            document["running"] = self._running
             document.update(vars(self.stats))
             if self.counters_source is not None:
                 document["listeners"] = self.counters_source()
