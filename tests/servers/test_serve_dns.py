@@ -309,3 +309,31 @@ def test_full_disk_keeps_answering_counts_drops_and_resumes(op_file: Path, tiny_
     names = set(store.read(data).column("dns_qname").to_pylist())
     assert {f"after{i}.extra-megad.example" for i in range(20)} <= names
     assert "extra-megad.example" in names
+
+
+def test_stats_while_serving(op_file: Path, tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    with running_sinkhole(op_file, data) as sink:
+        host, port = sink.address("dns")
+        stop = time.monotonic() + 3
+        proc = subprocess.Popen([sys.executable, "-m", "sinkhole", "stats", str(op_file), "--data",
+                                 str(data), "--json", "--interval", "1"],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+        sent = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(2)
+            while time.monotonic() < stop and proc.poll() is None:
+                sock.sendto(
+                    dns.message.make_query(f"s{sent}.extra-megad.example", "A").to_wire(),
+                    (host, port),
+                )
+                sock.recvfrom(512)
+                sent += 1
+        out, _ = proc.communicate(timeout=30)
+    report = json.loads(out)
+    [sensor] = report["sensors"]
+    assert sensor["state"] == "running"
+    assert sensor["listener_rates"]["dns"] > 50
+    assert sensor["events_per_s"] > 50
+    assert report["store"]["unique_src_ips"] == 1
+    assert report["dropped"] == 0
