@@ -101,7 +101,7 @@ def _parse(text: str, where: str) -> Dataset:
                     row["as_name"],
                     row["country"],
                     row["abuse_contact"],
-                )  # fmt: skip
+                )
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise AttributionError(f"{where}: row {number}: {exc}") from None
