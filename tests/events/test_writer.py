@@ -179,3 +179,20 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     result = writer.recover(tmp_path)
     assert result.events >= acknowledged
     assert store.count(tmp_path) == result.events
+
+
+def test_bulk_batches_share_the_write_path(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    w = writer.EventWriter(tmp_path, "bulk")
+    table = pa.table({"timestamp": pa.array([DAY1, DAY2], pa.int64()).cast(SCHEMA.field("timestamp").type),
+                      "src_ip": ["127.1.1.1", "127.1.1.2"], "bot_id": ["a", "b"]})  # fmt: skip
+    full = pa.table({name: table.column(name) if name in table.column_names else pa.nulls(2, SCHEMA.field(name).type)
+                     for name in SCHEMA.names})  # fmt: skip
+    w.append_batch(full)
+    _dns(w).append((DAY1, "127.1.1.3", 1, "x.example", 1, None))
+    assert w.flush() == 3
+    w.close()
+    rows = store.read(tmp_path).to_pylist()
+    assert sorted(r["bot_id"] or "-" for r in rows) == ["-", "a", "b"]
+    assert w.stats.durable == 3

@@ -121,6 +121,7 @@ class EventWriter:
         self.segment_rows = segment_rows
         self.stats = WriterStats()
         self._buffers: list[Buffer] = []
+        self._pending: list[pa.RecordBatch | pa.Table] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,6 +143,13 @@ class EventWriter:
         with self._lock:
             self._buffers.append(buf)
         return buf
+
+    def append_batch(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Queue prebuilt rows in the store's schema (bulk producers such as the emulator)."""
+        if batch.schema.remove_metadata() != SCHEMA:
+            batch = batch.select(SCHEMA.names).cast(SCHEMA)
+        with self._lock:
+            self._pending.append(batch)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -187,7 +195,10 @@ class EventWriter:
         with self._lock:
             taken = [(buf, buf.take()) for buf in self._buffers]
             batches = [buf.to_batch(rows) for buf, rows in taken if rows]
-            count = sum(len(rows) for _, rows in taken)
+            for item in self._pending:
+                batches.extend(item.to_batches() if isinstance(item, pa.Table) else [item])
+            self._pending = []
+            count: int = sum(int(b.num_rows) for b in batches)
             if not count:
                 return 0
             self.stats.accepted += count
