@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 
 from sinkhole.dga import BaseDga
 from sinkhole.exceptions import FamilyError
-from sinkhole.types import ChannelKind
+from sinkhole.types import ChannelKind, Decoder
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Family:
     references: tuple[str, ...] = ()
     synthetic: bool = False
     aliases: tuple[str, ...] = field(default=())
+    decoders: tuple[Decoder, ...] = ()
 
     @property
     def dga(self) -> BaseDga | None:

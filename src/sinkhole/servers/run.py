@@ -227,7 +227,7 @@ class Worker:
             raw_server: Any = importlib.import_module("sinkhole.servers.raw")
         except ImportError:
             return
-        context = http_server.HttpContext.from_operation(self.op, self.sensor)
+        context = http_server.HttpContext.from_operation(self.op, self.sensor, self.table)
         self.http_context = context
         for host, port in self.config.http:
             server = await http_server.serve_http(context, self.writer, host, port, None, True)
@@ -269,7 +269,7 @@ class Worker:
             handler.replace_plan(table, records_for(op))
         context = getattr(self, "http_context", None)
         if context is not None:
-            context.reload(op)
+            context.reload(op, table)
         log.info("worker %d reloaded %d planned names", self.index, len(table.names))
 
     async def run(self, ready: Connection) -> None:
