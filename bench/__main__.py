@@ -11,6 +11,7 @@ SUITES = {
     "plan": foundation.bench_plan,
     "index": foundation.bench_index,
     "dns": servers.bench_dns,
+    "http": servers.bench_http,
     "store": servers.bench_store,
 }
 

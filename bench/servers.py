@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,7 +45,7 @@ def _operation(folder: Path, names: list[str]) -> Path:
         f'[operation]\nname = "bench"\nstart = {dt.date.today()}\nhold_days = 1\n\n'
         f'[sinkhole]\nipv4 = ["127.0.0.1"]\n\n'
         f'[[targets]]\nfamily = "megad-sim"\nuse_family_lists = false\n'
-        f'dga_params = {{ count = 1 }}\nstatic_domains = [{listed}]\n\n'
+        f"dga_params = {{ count = 1 }}\nstatic_domains = [{listed}]\n\n"
         f"[listeners]\nhttp = []\n\n[limits]\ndns_rate_limit = 0\n"
     )
     path = folder / "bench.toml"
@@ -85,7 +83,12 @@ def _dnslib_server(names: set[str], port: int) -> tuple[object, threading.Thread
                 reply.header.rcode = RCODE.REFUSED
             return reply
 
-    server = DNSServer(Sinkhole(), port=port, address="127.0.0.1", logger=DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data"))
+    server = DNSServer(
+        Sinkhole(),
+        port=port,
+        address="127.0.0.1",
+        logger=DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data"),
+    )
     thread = threading.Thread(target=server.start, daemon=True)
     thread.start()
     time.sleep(0.5)
@@ -113,8 +116,10 @@ def bench_dns() -> None:
 
         p = plan.compute(operation.load(op_path))
         plan.write(p, folder / "plan")
-        with running_nsd(folder / "plan" / "zones", folder / "nsd") as (_host, port):
-            _set_nsd_servers(folder)
+        with running_nsd(folder / "plan" / "zones", folder / "nsd", server_count=2) as (
+            _host,
+            port,
+        ):
             results["nsd"] = _dnsperf(port, queries)
 
         port = free_port()
@@ -126,15 +131,13 @@ def bench_dns() -> None:
 
     ours = results["sinkhole"]
     for name, r in results.items():
-        print(f"{name:<9} {r['qps']:>10,.0f} qps  completed {r['completed']:>10,.0f}  lost {r['lost']:>6,.0f}")
+        print(
+            f"{name:<9} {r['qps']:>10,.0f} qps  completed {r['completed']:>10,.0f}  lost {r['lost']:>6,.0f}"
+        )
     print(f"ratio sinkhole/nsd: {ours['qps'] / results['nsd']['qps']:.2f}x (goal >= 0.6)")
     print(f"ratio sinkhole/dnslib: {ours['qps'] / results['dnslib']['qps']:.1f}x (goal >= 25)")
     print(f"events stored: {stored:,} for {ours['completed']:,.0f} completed queries "
           f"(lost events: {max(0, int(ours['completed']) - stored)})")  # fmt: skip
-
-
-def _set_nsd_servers(folder: Path) -> None:
-    """NSD runs with one server process by default in running_nsd; noted in the output."""
 
 
 def bench_store() -> None:
@@ -164,3 +167,72 @@ def bench_store() -> None:
     print(f"{total:,} events in {took:.2f} s: {total / took:,.0f} events/s (goal >= 300,000), "
           f"{stats.flushes} fsync'd flushes, {size / stored:.1f} bytes/event on disk, "
           f"stored {stored:,}")  # fmt: skip
+
+
+NGINX_CONF = """
+worker_processes 2;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 ""; }}
+    }}
+}}
+"""
+
+
+def _wrk(port: int, path: str = "/cfg/0123456789abcdef?v=3&os=pc-lab") -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t", "1", "-c", "64", "-d", f"{SECONDS:.0f}s", "-H", "Host: bot00001-cc.example",
+         f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, timeout=SECONDS + 60, check=False,
+    )  # fmt: skip
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    total = re.search(r"(\d+) requests in", out.stdout)
+    if not (rps and total):
+        raise RuntimeError(f"wrk failed: {out.stderr or out.stdout}")
+    return {"rps": float(rps.group(1)), "requests": float(total.group(1))}
+
+
+def bench_http() -> None:
+    """wrk against the HTTP listener (every request stored) and nginx with an access log."""
+    print(f"\n== HTTP: wrk -t1 -c64, {SECONDS:.0f} s each, loopback, 2 cores, 2 workers each")
+    missing = _ensure("wrk", "nginx")
+    if missing:
+        print(f"skipped: {', '.join(missing)} not installed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        op_path = _operation(folder, [f"bot{i:05d}-cc.example" for i in range(DOMAINS)])
+        with running_sinkhole(
+            op_path, folder / "data", "--workers", "2", "--dns", "127.0.0.1:0"
+        ) as sink:
+            ours = _wrk(sink.address("http")[1])
+        stored = store.count(folder / "data", store.Filter(application="http"))
+        port = free_port()
+        conf = folder / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(folder=folder, port=port))
+        nginx = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            time.sleep(1.0)
+            theirs = _wrk(port)
+        finally:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=20)
+        logged = sum(1 for _ in (folder / "access.log").open())
+    print(
+        f"sinkhole  {ours['rps']:>10,.0f} req/s  ({ours['requests']:,.0f} requests, {stored:,} events stored)"
+    )
+    print(
+        f"nginx     {theirs['rps']:>10,.0f} req/s  ({theirs['requests']:,.0f} requests, {logged:,} log lines)"
+    )
+    print(f"ratio sinkhole/nginx: {ours['rps'] / theirs['rps']:.2f}x (goal >= 0.8)")

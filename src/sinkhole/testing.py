@@ -40,7 +40,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     raise RuntimeError("no free port found")
 
 
-def _nsd_conf(folder: Path, zones: Path, port: int, host: str) -> Path:
+def _nsd_conf(folder: Path, zones: Path, port: int, host: str, servers: int = 1) -> Path:
     conf = folder / "nsd-test.conf"
     conf.write_text(
         "server:\n"
@@ -54,7 +54,7 @@ def _nsd_conf(folder: Path, zones: Path, port: int, host: str) -> Path:
         f'\tzonelistfile: "{folder}/zone.list"\n'
         f'\tlogfile: "{folder}/nsd.log"\n'
         '\tdatabase: ""\n'
-        "\tserver-count: 1\n"
+        f"\tserver-count: {servers}\n"
         "\tdo-ip6: no\n"
         "\tverbosity: 1\n"
         "remote-control:\n"
@@ -66,7 +66,12 @@ def _nsd_conf(folder: Path, zones: Path, port: int, host: str) -> Path:
 
 @contextmanager
 def running_nsd(
-    zones: Path, workdir: Path, host: str = "127.0.0.1", port: int = 0, timeout: float = 20.0
+    zones: Path,
+    workdir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    timeout: float = 20.0,
+    server_count: int = 1,
 ) -> Iterator[tuple[str, int]]:
     """Run NSD on loopback over a plan's `zones/` folder; yields (host, port)."""
     nsd = which("nsd")
@@ -74,7 +79,7 @@ def running_nsd(
         raise FileNotFoundError("nsd is not installed (apt-get install nsd)")
     port = port or free_port(host)
     workdir.mkdir(parents=True, exist_ok=True)
-    conf = _nsd_conf(workdir, zones.resolve(), port, host)
+    conf = _nsd_conf(workdir, zones.resolve(), port, host, server_count)
     proc = subprocess.Popen(
         [nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
