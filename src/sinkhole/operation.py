@@ -214,6 +214,15 @@ class Listeners(_Model):
     tcp: tuple[RawListener, ...] = ()
     udp: tuple[RawListener, ...] = ()
     workers: Annotated[int, Field(ge=0, le=256)] = 0
+    #: PEM certificate chain and key for TLS; without them a self-signed pair is made.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @model_validator(mode="after")
+    def _cert_pair(self) -> Listeners:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
 
     @field_validator("dns", "resolver", "http", "tls")
     @classmethod

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import logging
 import multiprocessing
 import os
@@ -32,6 +31,8 @@ from sinkhole.events.writer import EventWriter, Recovery, recover
 from sinkhole.exceptions import SinkholeError
 from sinkhole.servers import dns as dns_server
 from sinkhole.servers import dnswire
+from sinkhole.servers import http as http_server
+from sinkhole.servers import raw as raw_server
 from sinkhole.zones import serial
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class ServeConfig:
     tcp: list[tuple[Address, str | None]] = field(default_factory=list)
     udp: list[tuple[Address, str | None]] = field(default_factory=list)
     flush_interval: float = 0.25
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 def config_from(
@@ -100,6 +103,8 @@ def config_from(
         tls=addresses(tls if tls is not None else listeners.tls, 443),
         tcp=[(operation.parse_address(r.address), r.family) for r in listeners.tcp],
         udp=[(operation.parse_address(r.address), r.family) for r in listeners.udp],
+        tls_cert=op.resolve(listeners.tls_cert) if listeners.tls_cert else None,
+        tls_key=op.resolve(listeners.tls_key) if listeners.tls_key else None,
     )
 
 
@@ -221,19 +226,16 @@ class Worker:
         self.writer.start()
 
     async def _start_others(self) -> None:
-        """HTTP, TLS and raw listeners (present once their modules are)."""
-        try:
-            http_server: Any = importlib.import_module("sinkhole.servers.http")
-            raw_server: Any = importlib.import_module("sinkhole.servers.raw")
-        except ImportError:
-            return
+        """HTTP, TLS and raw listeners."""
         context = http_server.HttpContext.from_operation(self.op, self.sensor, self.table)
         self.http_context = context
         for host, port in self.config.http:
             server = await http_server.serve_http(context, self.writer, host, port, None, True)
             self.closers.append(server.close)
         if self.config.tls:
-            tls = http_server.tls_context(self.config.data_dir)
+            tls = http_server.tls_context(
+                self.config.data_dir, self.config.tls_cert, self.config.tls_key
+            )
             for host, port in self.config.tls:
                 server = await http_server.serve_http(context, self.writer, host, port, tls, True)
                 self.closers.append(server.close)
@@ -329,6 +331,9 @@ def serve(
             f"recovered {recovered.events:,} events from {recovered.segments} WAL segment(s)"
             + (f", {recovered.truncated} cut short by a crash" if recovered.truncated else "")
         )
+    if config.tls:
+        # made (or checked) once here, so a bad certificate is one clear error, not N workers'
+        http_server.tls_context(config.data_dir, config.tls_cert, config.tls_key)
     p = plan.compute(op)
     table = name_table(op, p)
     _resolve_ports(config)
