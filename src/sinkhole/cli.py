@@ -492,6 +492,119 @@ def serve_cmd(
     say("stopped")
 
 
+@app.command("emulate")
+def emulate_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    machines: Annotated[int, typer.Option("--machines", min=1, max=5_000_000)] = 264_000,
+    days: Annotated[float, typer.Option("--days", min=0.01, max=60)] = 7.0,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same run.")] = 1,
+    interval: Annotated[
+        float, typer.Option("--interval-minutes", min=1, max=1440, help="Check-in interval.")
+    ] = 60.0,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Write events straight into the store.")
+    ] = False,
+    data: Annotated[Path | None, typer.Option("--data", help="Event store (offline).")] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="KIND=HOST:PORT with KIND dns, http or resolver (live)."),
+    ] = None,
+    duration: Annotated[
+        float, typer.Option("--duration", min=1, max=600, help="Real seconds a live run takes.")
+    ] = 60.0,
+    truth: Annotated[Path | None, typer.Option("--truth", help="Ground-truth JSON file.")] = None,
+) -> None:
+    """Emulate infected machines: live packets on loopback, or events straight into the store.
+
+    Example: sinkhole emulate op.toml --machines 2000 --days 1 --target dns=127.0.0.1:5353 \\
+    --target http=127.0.0.1:8080 --duration 30
+    """
+    from sinkhole import emulate, emulate_live
+    from sinkhole import operation as operation_mod
+    from sinkhole import plan as plan_mod
+    from sinkhole.events.writer import EventWriter
+
+    op = operation_mod.load(operation)
+    plan = plan_mod.compute(op)
+    settings = emulate.Settings(machines=machines, days=days, seed=seed, interval_minutes=interval)
+    if offline:
+        if target:
+            raise SinkholeError("--offline writes to the store; it takes no --target")
+        root = data or op.resolve(op.data.dir)
+        truth_path = truth or root / "truth.json"
+        writer = EventWriter(root, "emulator")
+        with _progress() as bar:
+            task = bar.add_task(f"emulating {machines:,} machines x {days:g} days", total=machines)
+            result = emulate.offline(
+                op,
+                plan,
+                settings,
+                writer,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                addresses_file=truth_path.with_name(truth_path.stem + "-addresses.parquet"),
+            )
+        writer.close()
+        result.write(truth_path)
+        out.print(
+            f"{result.events:,} events from {result.machines:,} machines into {root}; "
+            f"truth: {truth_path}"
+        )
+        return
+    targets = _targets(op, target or [])
+    truth_path = truth or Path("truth.json")
+    with _progress() as bar:
+        task = bar.add_task("live bots", total=None)
+        live = emulate_live.run_live(
+            op,
+            plan,
+            settings,
+            targets,
+            duration,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    try:
+        truth_path.parent.mkdir(parents=True, exist_ok=True)
+        truth_path.write_text(json.dumps(emulate_live.truth_json(live), indent=2) + "\n")
+    except OSError as exc:
+        raise SinkholeError(f"cannot write {truth_path}: {exc.strerror}") from None
+    out.print(
+        f"{live.checkins:,} check-ins from {live.machines:,} machines in {live.seconds:.1f} s "
+        f"({live.failed:,} failed); truth: {truth_path}"
+    )
+
+
+def _targets(op: Any, given: list[str]) -> Any:
+    from sinkhole import emulate_live
+    from sinkhole import operation as operation_mod
+
+    chosen: dict[str, tuple[str, int]] = {}
+    defaults = {
+        "dns": op.listeners.dns,
+        "http": op.listeners.http,
+        "resolver": op.listeners.resolver,
+    }
+    for kind, values in defaults.items():
+        if values:
+            chosen[kind] = operation_mod.parse_address(values[0])
+    for item in given:
+        kind, sep, where = item.partition("=")
+        if not sep or kind not in defaults:
+            raise SinkholeError(
+                f"--target {item!r}: expected KIND=HOST:PORT, KIND dns, http or resolver"
+            )
+        try:
+            chosen[kind] = operation_mod.parse_address(where)
+        except ValueError as exc:
+            raise SinkholeError(f"--target {item!r}: {exc}") from None
+    if "dns" not in chosen or "http" not in chosen:
+        raise SinkholeError(
+            "live emulation needs a dns and an http target (--target KIND=HOST:PORT)"
+        )
+    targets = emulate_live.Targets(chosen["dns"], chosen["http"], chosen.get("resolver"))
+    targets.check()
+    return targets
+
+
 def _data_dir(operation: Path, data: Path | None) -> Path:
     from sinkhole import operation as operation_mod
 
