@@ -94,6 +94,16 @@ RESERVED = 256
 RESOLVER_OFFSET = 53
 DNS_TTL = 300
 
+#: The ground truth of who was behind which address, one row per stretch.
+SPAN_SCHEMA = pa.schema(
+    [
+        ("address", pa.string()),
+        ("bot_id", pa.string()),
+        ("first_seen", pa.timestamp("us", tz="UTC")),
+        ("last_seen", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -610,7 +620,8 @@ def offline(
     truth.events = events
     if addresses_file is not None:
         addresses_file.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.concat_tables(run.tally.spans), addresses_file, compression="zstd")
+        spans = run.tally.spans or [SPAN_SCHEMA.empty_table()]
+        pq.write_table(pa.concat_tables(spans), addresses_file, compression="zstd")
         truth.addresses_file = addresses_file.name
     return truth
 
