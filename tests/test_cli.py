@@ -192,9 +192,15 @@ def test_simulate_exits_1_when_a_route_stays_open(tmp_path: Path) -> None:
     assert "192.0.2.54" in row["missed"]["dns-servers"]
 
 
-def test_demo_runs_offline_story(tmp_path: Path) -> None:
-    result = run("demo", "--dir", str(tmp_path / "demo"))
+def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
+    result = run("demo", "--dir", str(tmp_path / "demo"), "--machines", "3000",
+                 "--live-machines", "200", "--live-seconds", "4")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "demo" / "plan" / "rpz.zone").exists()
-    assert "every route closed" in result.stdout
-    assert "dga (30 days)" in result.stdout  # the partial seizure leaks through the DGA
+    assert "every route closed on 30 of 30 days" in result.stdout
+    assert "escape through dns-servers (30 days), dga (30 days)" in result.stdout
+    truth = json.loads((tmp_path / "demo" / "offline-data" / "truth.json").read_text())
+    assert truth["population"] == 3000
+    assert f"true machines: {truth['machines']:,}" in result.stdout
+    assert "(0 failed contacts)" in result.stdout
+    assert "AS64" in result.stdout  # lab networks named

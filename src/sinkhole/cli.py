@@ -418,41 +418,22 @@ def demo_cmd(
     folder: Annotated[Path, typer.Option("--dir", help="Where the demo writes everything.")] = Path(
         "demo-out"
     ),
+    machines: Annotated[
+        int, typer.Option("--machines", min=100, max=2_000_000, help="Offline population.")
+    ] = 264_000,
+    live_machines: Annotated[int, typer.Option("--live-machines", min=10, max=20_000)] = 3000,
+    live_seconds: Annotated[float, typer.Option("--live-seconds", min=2, max=300)] = 25.0,
 ) -> None:
-    """Run the takedown story on the bundled megad-sim lab operation.
+    """Run the whole takedown story on the bundled megad-sim lab operation, on loopback.
+
+    Plans the seizure, simulates the bots' fallback, starts the sinkhole, lets a few thousand
+    emulated machines report in live, then emulates the full population for a week offline.
 
     Example: sinkhole demo --dir /tmp/demo
     """
-    from importlib.resources import files as resource_files
+    from sinkhole import demo
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        op_path = folder / "megad-sim.toml"
-        op_path.write_text(resource_files("sinkhole").joinpath("data/megad-sim.toml").read_text())
-    except OSError as exc:
-        raise SinkholeError(f"cannot write the demo to {folder}: {exc.strerror}") from None
-    out.rule("[bold]1. the operation")
-    out.print(f"wrote {op_path}: megad-sim (SYNTHETIC Mega-D-shaped family), lab names only")
-    out.rule("[bold]2. the plan: every way the bots reach C&C, seized at once")
-    plan_cmd(op_path, folder / "plan", None, "shared", False)
-    out.rule("[bold]3. simulated bots against the plan")
-    from sinkhole import operation as operation_mod
-    from sinkhole import plan as plan_mod
-    from sinkhole import simulate
-
-    op = operation_mod.load(op_path)
-    full = plan_mod.compute(op)
-    _print_outcomes(simulate.run(op, simulate.Seized.from_plan(full)), False)
-    out.print("What if only the reserved domains had been seized (no resolvers, no DGA)?")
-    partial = simulate.Seized.from_plan(full)
-    partial.domains = {
-        h.domain: (h.first_day, h.last_day)
-        for h in full.domains.values()
-        if h.channels == {"static-domains"}
-    }
-    partial.addresses = set()
-    _print_outcomes(simulate.run(op, partial), False)
-    out.print(f"\nEverything the demo wrote is under [bold]{folder}[/].")
+    demo.run(folder, out, machines=machines, live_machines=live_machines, live_seconds=live_seconds)
 
 
 @app.command("serve")
@@ -464,6 +445,10 @@ def serve_cmd(
     ] = None,
     http: Annotated[list[str] | None, typer.Option("--http", help="HTTP HOST:PORT.")] = None,
     tls: Annotated[list[str] | None, typer.Option("--tls", help="TLS HOST:PORT.")] = None,
+    resolver: Annotated[
+        list[str] | None,
+        typer.Option("--resolver", help="Resolver-emulation DNS HOST:PORT (hard-coded resolvers)."),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", help="Worker processes (0 = one per core).")
     ] = None,
@@ -482,7 +467,7 @@ def serve_cmd(
     from sinkhole.servers import run
 
     op = operation_mod.load(operation)
-    config = run.config_from(op, data, dns, http, tls, workers)
+    config = run.config_from(op, data, dns, http, tls, workers, resolver)
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")

@@ -74,6 +74,7 @@ def config_from(
     http: list[str] | None = None,
     tls: list[str] | None = None,
     workers: int | None = None,
+    resolver: list[str] | None = None,
 ) -> ServeConfig:
     """Merge the operation's [listeners] and [data] with command-line overrides."""
     if op.path is None:
@@ -98,7 +99,7 @@ def config_from(
         sensor=op.data.sensor,
         workers=count or os.cpu_count() or 1,
         dns=addresses(dns if dns is not None else listeners.dns, 53),
-        resolver=addresses(listeners.resolver, 53),
+        resolver=addresses(resolver if resolver is not None else listeners.resolver, 53),
         http=addresses(http if http is not None else listeners.http, 80),
         tls=addresses(tls if tls is not None else listeners.tls, 443),
         tcp=[(operation.parse_address(r.address), r.family) for r in listeners.tcp],

@@ -1,0 +1,214 @@
+"""`sinkhole demo`: the whole takedown story on one machine, on loopback, in a few minutes.
+
+1. Write the lab operation against the SYNTHETIC megad-sim family.
+2. Plan it: every reserved domain, hard-coded resolver and DGA name, at once.
+3. Walk simulated bots through the plan (and through a partial seizure).
+4. Start the sinkhole on free loopback ports and let a few thousand emulated
+   machines report in, live, on a compressed clock.
+5. Emulate the full population for a week offline, straight into a store.
+6. Tell the story: channels seized, machines per channel, unique addresses
+   against the true number of machines, the networks they sit in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sinkhole import attribution, emulate, emulate_live, operation, plan, simulate
+from sinkhole.events import store
+from sinkhole.events.writer import EventWriter
+from sinkhole.exceptions import SinkholeError
+from sinkhole.testing import running_sinkhole
+
+LIVE_MACHINES = 3000
+LIVE_DAYS = 1.0
+LIVE_SECONDS = 25.0
+OFFLINE_MACHINES = 264_000
+OFFLINE_DAYS = 7.0
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def run(
+    folder: Path,
+    console: Console,
+    machines: int = OFFLINE_MACHINES,
+    live_machines: int = LIVE_MACHINES,
+    live_seconds: float = LIVE_SECONDS,
+) -> dict[str, Any]:
+    """Run the demo under `folder`; returns the figures it printed."""
+    began = time.monotonic()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        op_path = folder / "megad-sim.toml"
+        op_path.write_text(files("sinkhole").joinpath("data/megad-sim.toml").read_text())
+    except OSError as exc:
+        raise SinkholeError(f"cannot write the demo to {folder}: {exc.strerror}") from None
+    op = operation.load(op_path)
+    figures: dict[str, Any] = {}
+
+    console.rule("[bold]1. the operation")
+    console.print(
+        f"{op_path}: megad-sim, a SYNTHETIC Mega-D-shaped family; lab names and addresses only"
+    )
+
+    console.rule("[bold]2. the plan: every way the bots reach their C&C, seized at once")
+    full = plan.compute(op)
+    plan.write(full, folder / "plan")
+    channels = full.per_channel()
+    table = Table(title=f"seized for {op.operation.hold_days} days from {op.operation.start}")
+    table.add_column("channel")
+    table.add_column("seized", justify="right")
+    for name, count in sorted(channels.items()):
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    figures["plan"] = dict(channels)
+
+    console.rule("[bold]3. simulated bots against the plan, and against half a takedown")
+    whole = simulate.run(op, simulate.Seized.from_plan(full))
+    partial = simulate.Seized.from_plan(full)
+    partial.domains = {
+        d: s for d, s in partial.domains.items() if full.domains[d].channels == {"static-domains"}
+    }
+    partial.addresses = set()
+    half = simulate.run(op, partial)
+    console.print(
+        f"everything seized: every route closed on {whole[0].closed_days} of {whole[0].days} days"
+    )
+    opened = ", ".join(f"{k} ({len(v)} days)" for k, v in half[0].open_days.items())
+    console.print(f"reserved domains only: bots escape through {opened}")
+
+    console.rule("[bold]4. the sinkhole, live on loopback, with emulated bots reporting in")
+    live_data = folder / "live-data"
+    with running_sinkhole(
+        op_path, live_data, "--workers", "2", "--resolver", "127.0.0.1:0"
+    ) as sink:
+        for line in sink.lines:
+            if line.startswith("listening"):
+                console.print(f"  {line}")
+        targets = emulate_live.Targets(
+            sink.address("dns"), sink.address("http"), sink.address("resolver")
+        )
+        settings = emulate.Settings(machines=live_machines, days=LIVE_DAYS, seed=7)
+        with _progress(console) as bar:
+            task = bar.add_task(
+                f"{live_machines:,} machines, {LIVE_DAYS:g} day in {live_seconds:g} s", total=None
+            )
+            live = emulate_live.run_live(
+                op,
+                full,
+                settings,
+                targets,
+                live_seconds,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    stored = store.summary(live_data)
+    console.print(
+        f"{live.checkins:,} check-ins from {live.machines:,} machines; the sinkhole stored "
+        f"{stored['events']:,} events ({live.failed} failed contacts)"
+    )
+    figures["live"] = {
+        "checkins": live.checkins,
+        "machines": live.machines,
+        "events": stored["events"],
+    }
+
+    console.rule(f"[bold]5. a week of the full population ({machines:,} machines), offline")
+    offline_data = folder / "offline-data"
+    writer = EventWriter(offline_data, "emulator")
+    settings = emulate.Settings(machines=machines, days=OFFLINE_DAYS, seed=1)
+    with _progress(console) as bar:
+        task = bar.add_task("emulating", total=machines)
+        truth = emulate.offline(
+            op,
+            full,
+            settings,
+            writer,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            addresses_file=offline_data / "truth-addresses.parquet",
+        )
+    writer.close()
+    truth.write(offline_data / "truth.json")
+    console.print(f"{truth.events:,} events written to {offline_data}")
+
+    console.rule("[bold]6. what the sinkhole saw")
+    figures["offline"] = _story(console, offline_data, truth)
+    console.print(
+        f"\nEverything the demo wrote is under [bold]{folder}[/] "
+        f"({time.monotonic() - began:.0f} s)."
+    )
+    return figures
+
+
+def _story(console: Console, root: Path, truth: emulate.Truth) -> dict[str, Any]:
+    con = store.connect(root)
+    try:
+        per_channel = dict(
+            con.execute(
+                "SELECT channel, count(DISTINCT bot_id) FROM events WHERE application = 'http' "
+                "GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        )
+        ips = con.execute(
+            "SELECT src_ip, count(*) FROM events WHERE application = 'http' GROUP BY 1"
+        ).fetchall()
+        bots = con.execute(
+            "SELECT count(DISTINCT bot_id) FROM events WHERE application = 'http'"
+        ).fetchone()
+    finally:
+        con.close()
+    table = Table(title="machines reaching the sinkhole, by channel (HTTP check-ins)")
+    table.add_column("channel")
+    table.add_column("machines", justify="right")
+    for name, count in per_channel.items():
+        table.add_row(str(name), f"{count:,}")
+    console.print(table)
+    unique_ips = len(ips)
+    seen_bots = int(bots[0]) if bots else 0
+    console.print(
+        f"unique source IPs: [bold]{unique_ips:,}[/]   bot ids seen: [bold]{seen_bots:,}[/]   "
+        f"true machines: [bold]{truth.machines:,}[/]   "
+        f"(IPs / machines = {unique_ips / max(truth.machines, 1):.2f})"
+    )
+    lab = attribution.lab()
+    networks: Counter[int] = Counter()
+    names: dict[int, str] = {}
+    for ip, _count in ips:
+        net = lab.lookup(str(ip))
+        if net is not None:
+            networks[net.asn] += 1
+            names[net.asn] = f"{net.as_name} ({net.country})"
+    top = Table(title="top lab networks by unique IPs")
+    top.add_column("ASN")
+    top.add_column("network")
+    top.add_column("unique IPs", justify="right")
+    top.add_column("true machines", justify="right")
+    for asn, count in networks.most_common(8):
+        top.add_row(
+            f"AS{asn}", names[asn], f"{count:,}", f"{truth.per_isp[str(asn)]['machines']:,}"
+        )
+    console.print(top)
+    return {
+        "unique_ips": unique_ips,
+        "bot_ids": seen_bots,
+        "machines": truth.machines,
+        "per_channel": per_channel,
+        "events": truth.events,
+    }
