@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import foundation, servers
+from bench import emulator, foundation, servers
 
 SUITES = {
     "dga": foundation.bench_dga,
@@ -13,6 +13,7 @@ SUITES = {
     "dns": servers.bench_dns,
     "http": servers.bench_http,
     "store": servers.bench_store,
+    "emulator": emulator.bench_emulator,
 }
 
 
