@@ -84,8 +84,6 @@ def test_clock_skew_widens_holds_but_not_the_window() -> None:
 
 def test_weekly_dga_domains_span_their_period() -> None:
     extra = '\n[[targets]]\nfamily = "kraken-v2"\n'
-    if "kraken-v2" not in families.names():
-        pytest.skip("kraken-v2 not registered")
     p = _plan(extra=extra)
     dga = families.get("kraken-v2").dga
     assert dga is not None
@@ -95,12 +93,10 @@ def test_weekly_dga_domains_span_their_period() -> None:
             assert p.domains[name].first_day <= day <= p.domains[name].last_day
 
 
-def test_p2p_channel_is_flagged_unseizable() -> None:
-    p2p = [f for f in families.all_families() if f.channel("p2p")]
-    if not p2p:
-        pytest.skip("no p2p family registered")
-    p = _plan(extra=f'\n[[targets]]\nfamily = "{p2p[0].name}"\n')
-    assert [f.family for f in p.unseizable] == [p2p[0].name]
+def test_p2p_channel_is_flagged_unseizable(p2p_family: str) -> None:
+    p = _plan(extra=f'\n[[targets]]\nfamily = "{p2p_family}"\n')
+    assert [(f.family, f.kind) for f in p.unseizable] == [(p2p_family, "p2p")]
+    assert "p2p-lab-cc.example" in p.domains
 
 
 def test_gap_when_declared_channel_is_empty() -> None:

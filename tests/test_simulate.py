@@ -50,12 +50,9 @@ def test_missing_dga_day_and_resolver_are_reported() -> None:
     assert outcome.closed_days == 0
 
 
-def test_p2p_is_always_open() -> None:
-    p2p = [f for f in families.all_families() if f.channel("p2p")]
-    if not p2p:
-        pytest.skip("no p2p family registered")
+def test_p2p_is_always_open(p2p_family: str) -> None:
     op = operation.loads(
-        OP.replace("megad-sim", p2p[0].name).replace('static_ips = ["198.51.100.7"]', "")
+        OP.replace("megad-sim", p2p_family).replace('static_ips = ["198.51.100.7"]', "")
     )
     [outcome] = simulate.run(op, simulate.Seized.from_plan(plan.compute(op)))
     assert len(outcome.open_days["p2p"]) == 5
