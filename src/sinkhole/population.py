@@ -1,0 +1,421 @@
+"""Population: how many machines are really behind the addresses that reached the sinkhole.
+
+Unique IP addresses are a poor count of infected machines: DHCP churn gives
+one machine many addresses (Torpig: 1.25M IPs for about 183k bots in 10
+days), NAT hides many machines behind one. This room counts what the events
+show (unique IPs per hour, day, channel, family and network; new against
+returning addresses; bot ids where a decoder reads them; addresses shared by
+several bot ids at once) and estimates the machines when there are no ids.
+
+The estimate rests on the check-in *rate*, which neither churn nor NAT
+changes. A bot checks in every T seconds, whatever its address and whoever
+shares it. T is measured from the data: within a few hours, an address behind
+which one machine sits shows check-ins T apart (addresses with several
+machines show T/k and are set aside as a lower mode). Then the machines of a
+network on line in an hour are M = check-ins in that hour x T / 3600, and the
+machines of the network are M in its busiest hours (the mean of its three
+busiest hours each day, averaged over days). The assumption, stated in
+docs/population.md: in each network there are hours when its infected
+machines are on line together (home and office machines overlap in the
+afternoon). Where it fails, the estimate is a lower bound.
+
+Queries are written once with Ibis and run on DuckDB (default) or Spark
+(`engine="spark"`), over the Parquet store; the two give the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sinkhole import attribution
+from sinkhole.events.writer import EVENTS_DIR
+from sinkhole.exceptions import SinkholeError
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+#: Blocks within which an address's check-ins are taken as one run.
+BLOCK_SECONDS = 6 * 3600
+#: Gap histogram bins (seconds) for measuring the check-in interval.
+GAP_BIN = 10
+#: Hours averaged as a network's busiest, per day.
+PEAK_HOURS = 3
+#: Relative model error of the busiest-hours assumption (calibrated on the emulator; see docs).
+MODEL_ERROR = 0.05
+#: Fixed IP-to-machine ratio some reports used (Srizbi's, applied to Mega-D in 2009).
+FIXED_RATIO = 2.0
+
+
+class PopulationError(SinkholeError):
+    """The population could not be computed."""
+
+
+@contextmanager
+def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
+    """(backend, events table) over the Parquet store, on DuckDB or a local Spark session."""
+    if engine not in ENGINES:
+        raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    folder = Path(root) / EVENTS_DIR
+    files = sorted(folder.glob("day=*/*.parquet")) if folder.exists() else []
+    if not files:
+        raise PopulationError(f"no events under {root} (closed Parquet segments are read)")
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        con.raw_sql("SET TimeZone = 'UTC'")
+        try:
+            yield con, con.read_parquet([str(f) for f in files])
+        finally:
+            con.disconnect()
+    elif engine == "spark":
+        session = _spark_session()
+        con = ibis.pyspark.connect(session)
+        try:
+            yield con, con.read_parquet(str(folder))
+        finally:
+            con.disconnect()
+    else:
+        raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+
+
+def _spark_session() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise PopulationError("--engine spark needs pyspark (pip install pyspark)") from None
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("sinkhole-population")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .getOrCreate()
+    )
+
+
+def contacts(events: Any) -> Any:
+    """Events that come from bots themselves (not from the resolvers that relay lookups)."""
+    return events.filter((events.application != "dns") | (events.channel == "dns-servers"))
+
+
+def checkins(events: Any) -> Any:
+    """One row per bot check-in: HTTP, TLS and raw contacts."""
+    return events.filter(events.application.isin(["http", "tls", "raw"]))
+
+
+@dataclass
+class Interval:
+    """An estimate with its 95% interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        """Rounded for reports."""
+        return {"estimate": round(self.estimate), "low": round(self.low), "high": round(self.high)}
+
+
+@dataclass
+class Report:
+    """Everything `sinkhole population` prints."""
+
+    unique_ips: int
+    events: int
+    checkins: int
+    first: str
+    last: str
+    bot_ids: int | None
+    machines: Interval
+    interval_seconds: float
+    fixed_ratio: float
+    per_day: list[dict[str, Any]] = field(default_factory=list)
+    per_hour: list[dict[str, Any]] = field(default_factory=list)
+    per_channel: dict[str, int] = field(default_factory=dict)
+    per_family: dict[str, int] = field(default_factory=dict)
+    per_network: list[dict[str, Any]] = field(default_factory=list)
+    nat: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report."""
+        out = dict(vars(self))
+        out["machines"] = self.machines.as_dict()
+        return out
+
+
+#: The columns the analyses read.
+COLUMNS = ("timestamp", "src_ip", "application", "channel", "family", "bot_id", "http_agent")
+
+
+def _materialize(con: Any, expr: Any, name: str) -> Any:
+    """Keep `expr` in the engine (a DuckDB temp table, a cached Spark view) and return it."""
+    session = getattr(con, "_session", None)
+    if session is None:
+        return con.create_table(name, expr, temp=True)
+    view = con.create_view(name, expr, overwrite=True)
+    session.catalog.cacheTable(name)
+    return view
+
+
+def _rows(con: Any, expr: Any) -> list[dict[str, Any]]:
+    table: pa.Table = con.to_pyarrow(expr)
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def _iso(value: Any) -> str:
+    """A timestamp as ISO text in UTC, whichever engine (naive or aware) returned it."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).isoformat()
+    return str(value)
+
+
+def _ip_to_int(ips: pa.Array) -> np.ndarray:
+    parts = pc.split_pattern(ips, ".")
+    flat = pc.cast(pc.list_flatten(parts), pa.int64()).to_numpy().reshape(-1, 4)
+    return np.asarray(flat @ np.array([1 << 24, 1 << 16, 1 << 8, 1]), dtype=np.int64)
+
+
+def _networks(ips: list[str], dataset: attribution.Dataset) -> pa.Table:
+    """ip -> asn, as_name, country for IPv4 addresses (others: unattributed)."""
+    v4 = [ip for ip in ips if ip and ip.count(".") == 3 and ":" not in ip]
+    rows = {"src_ip": [], "asn": [], "network": []}  # type: dict[str, list[Any]]
+    nets = [n for n in dataset.networks if ":" not in n.prefix]
+    if v4 and nets:
+        import ipaddress
+
+        bounds = sorted(
+            (
+                int(ipaddress.ip_network(n.prefix).network_address),
+                int(ipaddress.ip_network(n.prefix).broadcast_address),
+                n,
+            )
+            for n in nets
+        )
+        starts = np.array([b[0] for b in bounds])
+        ends = np.array([b[1] for b in bounds])
+        values = _ip_to_int(pa.array(v4))
+        index = np.searchsorted(starts, values, side="right") - 1
+        ok = (index >= 0) & (values <= ends[np.maximum(index, 0)])
+        for ip, i, good in zip(v4, index.tolist(), ok.tolist(), strict=True):
+            if good:
+                net = bounds[i][2]
+                rows["src_ip"].append(ip)
+                rows["asn"].append(net.asn)
+                rows["network"].append(f"{net.as_name} ({net.country})")
+    return pa.table(
+        {
+            "src_ip": pa.array(rows["src_ip"], pa.string()),
+            "asn": pa.array(rows["asn"], pa.int64()),
+            "network": pa.array(rows["network"], pa.string()),
+        }
+    )
+
+
+def checkin_interval(con: Any, ci: Any) -> tuple[float, float]:
+    """(T, relative standard error): the bots' check-in interval, measured from the data."""
+    secs = ci.timestamp.epoch_seconds()
+    # six-hour blocks: long enough for several check-ins, too short to hold a night off line
+    block = (secs / BLOCK_SECONDS).floor().name("block")
+    per = ci.group_by([ci.src_ip, block]).aggregate(n=ci.count(), span=secs.max() - secs.min())
+    per = per.filter(per.n >= 3)
+    gap = (per.span / (per.n - 1) / GAP_BIN).floor().cast("int64").name("bin")
+    hist = per.group_by(gap).aggregate(count=per.count())
+    rows = _rows(con, hist)
+    if not rows:
+        raise PopulationError("too few repeated check-ins to measure the check-in interval")
+    bins = np.array([r["bin"] for r in rows], dtype=np.float64) * GAP_BIN + GAP_BIN / 2
+    counts = np.array([r["count"] for r in rows], dtype=np.float64)
+    order = np.argsort(bins)
+    bins, counts = bins[order], counts[order]
+    first = _weighted_median(bins, counts)
+    # addresses shared by k machines show T/k: keep the upper mode, where lone machines sit
+    keep = bins >= 0.6 * first
+    t = _weighted_median(bins[keep], counts[keep])
+    main = keep & (bins <= 1.6 * t)
+    spread = math.sqrt(np.average((bins[main] - t) ** 2, weights=counts[main]))
+    rel = spread / t / math.sqrt(max(counts[main].sum(), 1.0))
+    return float(t), float(rel)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    cumulative = np.cumsum(weights)
+    index = int(np.searchsorted(cumulative, cumulative[-1] / 2))
+    return float(values[min(index, len(values) - 1)])
+
+
+def estimate_machines(con: Any, ci: Any, nets: Any, interval: float, rel_t: float) -> Interval:
+    """Machines from the check-in rate in each network's busiest hours."""
+    hour = ci.timestamp.truncate("h")
+    joined = ci.left_join(nets, ci.src_ip == nets.src_ip)
+    key = joined.asn.fill_null(-1).name("asn")
+    hourly = joined.group_by([key, hour.name("hour")]).aggregate(c=joined.count())
+    rows = _rows(con, hourly)
+    by_day: dict[tuple[int, dt.date], list[int]] = {}
+    for row in rows:
+        stamp = row["hour"]
+        by_day.setdefault((row["asn"], stamp.date()), []).append(int(row["c"]))
+    days: dict[dt.date, float] = {}
+    variance: dict[dt.date, float] = {}
+    for (_asn, day), counts in by_day.items():
+        top = sorted(counts, reverse=True)[:PEAK_HOURS]
+        mean = sum(top) / len(top)
+        days[day] = days.get(day, 0.0) + mean * interval / 3600.0
+        variance[day] = (
+            variance.get(day, 0.0) + (sum(top) / len(top) ** 2) * (interval / 3600.0) ** 2
+        )
+    if not days:
+        raise PopulationError("no check-ins to estimate machines from")
+    # a partial first or last day understates its peak: use the full days when there are any
+    values = np.array([days[d] for d in sorted(days)])
+    full = values[values >= 0.5 * values.max()]
+    estimate = float(full.mean())
+    between = float(full.std(ddof=1) / math.sqrt(len(full))) if len(full) > 1 else 0.0
+    poisson = math.sqrt(float(np.mean([variance[d] for d in sorted(days)]))) / math.sqrt(len(full))
+    se = math.sqrt(between**2 + poisson**2 + (estimate * rel_t) ** 2)
+    half = 1.96 * se + MODEL_ERROR * estimate
+    return Interval(estimate, max(0.0, estimate - half), estimate + half)
+
+
+def report(
+    root: Path, engine: str = "duckdb", dataset: attribution.Dataset | None = None
+) -> Report:
+    """Counts and the machine estimate for the events under `root`."""
+    lab = dataset or attribution.lab()
+    with connect(engine, root) as (con, events):
+        # one pass over the files: the columns the analyses need, kept in the engine's memory
+        bots = _materialize(con, contacts(events).select(*COLUMNS), "sinkhole_contacts")
+        ci = checkins(bots)
+        totals = _rows(
+            con,
+            bots.aggregate(
+                unique_ips=bots.src_ip.nunique(),
+                events=bots.count(),
+                first=bots.timestamp.min(),
+                last=bots.timestamp.max(),
+            ),
+        )[0]
+        n_checkins = int(_rows(con, ci.aggregate(n=ci.count()))[0]["n"])
+        id_rows = _rows(con, ci.aggregate(ids=ci.bot_id.nunique()))
+        bot_ids = int(id_rows[0]["ids"]) if id_rows and id_rows[0]["ids"] else None
+        # distinct counts as two plain group-bys (faster than count-distinct on every engine)
+        stamped = bots.mutate(day=bots.timestamp.truncate("D"), hour=bots.timestamp.truncate("h"))
+        ip_day = stamped.group_by(["day", "src_ip"]).aggregate(events=stamped.count())
+        id_day = stamped.filter(stamped.bot_id.notnull()).select("day", "bot_id").distinct()
+        per_day = _rows(
+            con,
+            ip_day.group_by("day")
+            .aggregate(unique_ips=ip_day.count(), events=ip_day.events.sum())
+            .order_by("day"),
+        )
+        ids_per_day = {
+            str(r["day"].date()): int(r["n"])
+            for r in _rows(con, id_day.group_by("day").aggregate(n=id_day.count()))
+        }
+        ip_hour = stamped.select("hour", "src_ip").distinct()
+        per_hour = _rows(
+            con, ip_hour.group_by("hour").aggregate(unique_ips=ip_hour.count()).order_by("hour")
+        )
+        first_seen = ip_day.group_by("src_ip").aggregate(first=ip_day.day.min())
+        new = _rows(
+            con, first_seen.group_by(first_seen.first.name("day")).aggregate(new=first_seen.count())
+        )
+        ip_channel = bots.select("channel", "src_ip").distinct()
+        channels = _rows(con, ip_channel.group_by("channel").aggregate(n=ip_channel.count()))
+        ip_family = bots.select("family", "src_ip").distinct()
+        fams = _rows(con, ip_family.group_by("family").aggregate(n=ip_family.count()))
+        ips = [r["src_ip"] for r in _rows(con, first_seen.select("src_ip"))]
+        nets = ibis.memtable(_networks(ips, lab))
+        ip_net = first_seen.left_join(nets, first_seen.src_ip == nets.src_ip)
+        per_net = _rows(
+            con, ip_net.group_by([ip_net.asn, ip_net.network]).aggregate(unique_ips=ip_net.count())
+        )
+        id_net = bots.filter(bots.bot_id.notnull()).select("src_ip", "bot_id").distinct()
+        id_net = (
+            id_net.left_join(nets, id_net.src_ip == nets.src_ip).select("asn", "bot_id").distinct()
+        )
+        ids_per_net = {
+            r["asn"]: int(r["n"])
+            for r in _rows(con, id_net.group_by("asn").aggregate(n=id_net.count()))
+        }
+        # several bot ids (or user agents) from one address in one hour: NAT. Only addresses
+        # that ever showed two are examined hour by hour.
+        hour_ci = ci.timestamp.truncate("h").name("hour")
+        by_ip = ci.group_by("src_ip").aggregate(
+            many=(ci.bot_id.min() != ci.bot_id.max()) | (ci.http_agent.min() != ci.http_agent.max())
+        )
+        suspects = ci.semi_join(by_ip.filter(by_ip.many).select("src_ip"), "src_ip")
+        per_address = suspects.group_by([suspects.src_ip, hour_ci]).aggregate(
+            ids=suspects.bot_id.nunique(), agents=suspects.http_agent.nunique()
+        )
+        shared = per_address.filter((per_address.ids > 1) | (per_address.agents > 1))
+        nat = _rows(
+            con, shared.aggregate(addresses=shared.src_ip.nunique(), max_ids=shared.ids.max())
+        )[0]
+        interval, rel_t = checkin_interval(con, ci)
+        machines = estimate_machines(con, ci, nets, interval, rel_t)
+    new_by_day = {str(r["day"].date()): int(r["new"]) for r in new}
+    days = []
+    for row in per_day:
+        key = str(row["day"].date())
+        days.append(
+            {
+                "day": key,
+                "unique_ips": int(row["unique_ips"]),
+                "bot_ids": ids_per_day.get(key, 0),
+                "events": int(row["events"]),
+                "new_ips": new_by_day.get(key, 0),
+                "returning_ips": int(row["unique_ips"]) - new_by_day.get(key, 0),
+            }
+        )
+    networks = sorted(
+        (
+            {
+                "asn": r["asn"],
+                "network": r["network"] or "(unattributed)",
+                "unique_ips": int(r["unique_ips"]),
+                "bot_ids": ids_per_net.get(r["asn"], 0),
+            }
+            for r in per_net
+        ),
+        key=lambda r: (-r["unique_ips"], str(r["asn"])),
+    )
+    unique = int(totals["unique_ips"])
+    return Report(
+        unique_ips=unique,
+        events=int(totals["events"]),
+        checkins=n_checkins,
+        first=_iso(totals["first"]),
+        last=_iso(totals["last"]),
+        bot_ids=bot_ids,
+        machines=machines,
+        interval_seconds=round(interval, 1),
+        fixed_ratio=unique / FIXED_RATIO,
+        per_day=days,
+        per_hour=[{"hour": _iso(r["hour"]), "unique_ips": int(r["unique_ips"])} for r in per_hour],
+        per_channel={
+            str(r["channel"]): int(r["n"])
+            for r in sorted(channels, key=lambda r: str(r["channel"]))
+        },
+        per_family={
+            str(r["family"]): int(r["n"]) for r in sorted(fams, key=lambda r: str(r["family"]))
+        },
+        per_network=networks,
+        nat={
+            "addresses": int(nat["addresses"] or 0),
+            "max_ids_behind_one": int(nat["max_ids"] or 0),
+        },
+    )

@@ -1,0 +1,105 @@
+"""Population estimates against the emulator's ground truth, and DuckDB against Spark."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from sinkhole import emulate, operation, plan, population
+from sinkhole.events.writer import EventWriter
+
+OP = operation.loads(
+    '[operation]\nname = "p"\nstart = 2026-12-01\nhold_days = 20\n[[targets]]\nfamily = "megad-sim"\n'
+)
+PLAN = plan.compute(OP)
+
+
+def _world(root: Path, lease: float, nat: float, nat_size: int, days: float, seed: int,
+           machines: int = 6000) -> emulate.Truth:  # fmt: skip
+    profiles = tuple(
+        dataclasses.replace(p, lease_hours=lease, nat_share=nat, nat_size=nat_size)
+        for p in emulate.LAB_PROFILES
+    )
+    settings = emulate.Settings(machines=machines, days=days, seed=seed, profiles=profiles)
+    writer = EventWriter(root, "emulator")
+    truth = emulate.offline(OP, PLAN, settings, writer)
+    writer.close()
+    return truth
+
+
+SCENARIOS = [
+    # lease hours (0 = static), NAT share, machines per NAT, days, seed
+    (0, 0.0, 1, 1, 1),
+    (0, 0.3, 3, 3, 2),
+    (24, 0.1, 3, 3, 3),
+    (24, 0.3, 4, 14, 4),
+    (4, 0.0, 1, 7, 5),
+    (4, 0.3, 64, 7, 6),
+    (12, 0.15, 3, 1, 7),
+]
+
+
+@pytest.mark.parametrize(("lease", "nat", "size", "days", "seed"), SCENARIOS)
+def test_estimate_is_within_ten_percent_and_covers_the_truth(
+    tmp_path: Path, lease: float, nat: float, size: int, days: float, seed: int
+) -> None:
+    truth = _world(tmp_path, lease, nat, size, days, seed)
+    report = population.report(tmp_path)
+    machines = report.machines
+    error = abs(machines.estimate - truth.machines) / truth.machines
+    assert error <= 0.10, (machines, truth.machines)
+    assert machines.low <= truth.machines <= machines.high, (machines, truth.machines)
+    # it beats the fixed IP:machine ratio of 2
+    assert abs(machines.estimate - truth.machines) < abs(report.fixed_ratio - truth.machines)
+    ratio = report.unique_ips / truth.machines
+    if lease and lease <= 24 and days >= 3:
+        assert ratio >= 2, ratio  # where unique IPs are off by x2 or more
+    assert report.bot_ids == truth.machines  # the decoder's ids, counted exactly
+    assert abs(report.interval_seconds - 3600) < 120
+
+
+def test_counts_new_returning_networks_and_nat(tmp_path: Path) -> None:
+    truth = _world(tmp_path, 24, 0.3, 4, 3, 11, machines=3000)
+    report = population.report(tmp_path)
+    days = report.per_day
+    assert [d["day"] for d in days] == ["2026-12-01", "2026-12-02", "2026-12-03"]
+    assert days[0]["returning_ips"] == 0 and days[0]["new_ips"] == days[0]["unique_ips"]
+    assert all(d["new_ips"] + d["returning_ips"] == d["unique_ips"] for d in days)
+    assert sum(d["new_ips"] for d in days) == report.unique_ips
+    assert [d["bot_ids"] for d in days] == [day["machines"] for day in truth.per_day]
+    assert {n["asn"] for n in report.per_network} <= {p.asn for p in emulate.LAB_PROFILES}
+    assert sum(n["unique_ips"] for n in report.per_network) == report.unique_ips
+    per_net = {str(n["asn"]): n["bot_ids"] for n in report.per_network}
+    assert per_net == {asn: v["machines"] for asn, v in truth.per_isp.items() if v["machines"]}
+    assert report.nat["addresses"] > 0 and report.nat["max_ids_behind_one"] >= 2
+    assert set(report.per_channel) == {"static-domains", "dns-servers", "dga"}
+    assert len(report.per_hour) == 72
+
+
+def test_no_events_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(population.PopulationError, match="no events under"):
+        population.report(tmp_path)
+    with pytest.raises(population.PopulationError, match="engine 'oracle'"):
+        with population.connect("oracle", tmp_path):
+            pass
+
+
+@pytest.mark.filterwarnings(
+    # py4j's gateway sockets and pyspark's pandas calls warn; they are not ours
+    "ignore::ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+    "ignore:The copy keyword is deprecated",
+    "ignore::DeprecationWarning",
+    "ignore::FutureWarning",
+)
+def test_spark_gives_the_same_figures_as_duckdb(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    _world(tmp_path, 24, 0.2, 3, 2, 21, machines=1500)
+    duck = population.report(tmp_path, "duckdb").as_dict()
+    spark = population.report(tmp_path, "spark").as_dict()
+    assert json.dumps(spark, sort_keys=True, default=str) == json.dumps(
+        duck, sort_keys=True, default=str
+    )
