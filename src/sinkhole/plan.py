@@ -281,16 +281,20 @@ def summary(plan: Plan) -> dict[str, object]:
     }
 
 
-def _row(held: HeldDomain) -> list[str]:
-    return [
-        held.domain,
-        held.tld,
-        "+".join(sorted(held.families)),
-        "+".join(sorted(held.channels)),
-        held.first_day.isoformat(),
-        held.last_day.isoformat(),
-        str(held.days),
-    ]
+def _row(held: HeldDomain, day_text: dict[dt.date, str]) -> list[str]:
+    first = day_text.get(held.first_day) or day_text.setdefault(
+        held.first_day, held.first_day.isoformat()
+    )
+    last = day_text.get(held.last_day) or day_text.setdefault(
+        held.last_day, held.last_day.isoformat()
+    )
+    families = (
+        next(iter(held.families)) if len(held.families) == 1 else "+".join(sorted(held.families))
+    )
+    channels = (
+        next(iter(held.channels)) if len(held.channels) == 1 else "+".join(sorted(held.channels))
+    )
+    return [held.domain, held.tld, families, channels, first, last, str(held.days)]
 
 
 DOMAIN_COLUMNS = ["domain", "tld", "families", "channels", "first_day", "last_day", "days"]
@@ -310,28 +314,31 @@ def _write(plan: Plan, out: Path, layout: Layout) -> list[Path]:
     written: list[Path] = []
     groups = plan.by_tld()
     ordered = [h for group in groups.values() for h in group]
+    # each row is made once and shared by the CSV, per-registry and JSON outputs
+    day_text: dict[dt.date, str] = {}
+    rows = {tld: [_row(h, day_text) for h in group] for tld, group in groups.items()}
 
     path = out / "domains.csv"
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(DOMAIN_COLUMNS)
-        writer.writerows(_row(h) for h in ordered)
+        for group_rows in rows.values():
+            writer.writerows(group_rows)
     written.append(path)
 
     registries = out / "registries"
     registries.mkdir(exist_ok=True)
-    for tld, group in groups.items():
+    for tld, group_rows in rows.items():
         path = registries / f"{tld}.csv"
         with path.open("w", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(DOMAIN_COLUMNS)
-            writer.writerows(_row(h) for h in group)
+            writer.writerows(group_rows)
         written.append(path)
 
     path = out / "domains.json"
-    with path.open("w") as fh:
-        tlds = {tld: [_row(h) for h in group] for tld, group in groups.items()}
-        json.dump({"columns": DOMAIN_COLUMNS, "tlds": tlds}, fh, separators=(",", ":"))
+    # json.dumps runs the C encoder; json.dump would feed the file chunk by chunk in Python
+    path.write_text(json.dumps({"columns": DOMAIN_COLUMNS, "tlds": rows}, separators=(",", ":")))
     written.append(path)
 
     path = out / "addresses.csv"
