@@ -103,3 +103,30 @@ def test_spark_gives_the_same_figures_as_duckdb(tmp_path: Path) -> None:
     assert json.dumps(spark, sort_keys=True, default=str) == json.dumps(
         duck, sort_keys=True, default=str
     )
+
+
+def test_cli_json_charts_and_bad_engine(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    truth = _world(tmp_path / "d", 24, 0.1, 3, 2, 31, machines=1000)
+    op = tmp_path / "op.toml"
+    op.write_text(
+        '[operation]\nname = "p"\nstart = 2026-12-01\nhold_days = 20\n[[targets]]\nfamily = "megad-sim"\n'
+    )
+    run = [sys.executable, "-m", "sinkhole", "population", str(op), "--data", str(tmp_path / "d")]
+    result = subprocess.run([*run, "--json", "--charts", str(tmp_path / "charts")], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["bot_ids"] == truth.machines
+    assert set(report["machines"]) == {"estimate", "low", "high"}
+    assert report["machines"]["low"] <= truth.machines <= report["machines"]["high"]
+    assert report["unique_ips"] > 0
+    for name in ("population.png", "population.svg", "networks.png", "networks.svg"):
+        assert (tmp_path / "charts" / name).stat().st_size > 1000
+    bad = subprocess.run([*run, "--engine", "oracle"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "sinkhole: error: --engine 'oracle': expected duckdb or spark"
+    ]

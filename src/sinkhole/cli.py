@@ -590,6 +590,73 @@ def _targets(op: Any, given: list[str]) -> Any:
     return targets
 
 
+@app.command("population")
+def population_cmd(
+    operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    charts: Annotated[
+        Path | None, typer.Option("--charts", help="Write PNG and SVG charts here.")
+    ] = None,
+) -> None:
+    """How many machines are behind the addresses: counts, NAT, and a churn-proof estimate.
+
+    Example: sinkhole population examples/megad-sim.toml --engine duckdb --json
+    """
+    from sinkhole import population
+
+    root = _data_dir(operation, data)
+    if engine not in population.ENGINES:
+        raise SinkholeError(f"--engine {engine!r}: expected duckdb or spark")
+    report = population.report(root, engine).as_dict()
+    written = []
+    if charts is not None:
+        from sinkhole.charts import population_charts
+
+        written = population_charts(report, charts)
+    if as_json:
+        out.print(json.dumps(report, indent=2, default=str), markup=False)
+        return
+    m = report["machines"]
+    out.print(
+        f"[bold]{root}[/]: {report['events']:,} bot contacts, {report['first']} → {report['last']}"
+    )
+    table = Table(title="machines behind the addresses")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("unique source IPs", f"{report['unique_ips']:,}")
+    if report["bot_ids"]:
+        table.add_row("bot ids (decoder)", f"{report['bot_ids']:,}")
+    table.add_row(
+        "estimated machines (no ids)", f"{m['estimate']:,} [{m['low']:,} – {m['high']:,}]"
+    )
+    table.add_row("fixed ratio IPs/2 (for comparison)", f"{report['fixed_ratio']:,.0f}")
+    table.add_row("measured check-in interval", f"{report['interval_seconds'] / 60:.1f} min")
+    table.add_row("addresses shared by several bots (NAT)", f"{report['nat']['addresses']:,}")
+    out.print(table)
+    days = Table(title="per day")
+    for column in ("day", "unique IPs", "new", "returning", "bot ids"):
+        days.add_column(column, justify="right")
+    for d in report["per_day"]:
+        days.add_row(
+            d["day"],
+            f"{d['unique_ips']:,}",
+            f"{d['new_ips']:,}",
+            f"{d['returning_ips']:,}",
+            f"{d['bot_ids']:,}",
+        )
+    out.print(days)
+    nets = Table(title="per network")
+    for column in ("ASN", "network", "unique IPs", "bot ids"):
+        nets.add_column(column)
+    for n in report["per_network"][:10]:
+        nets.add_row(str(n["asn"]), n["network"], f"{n['unique_ips']:,}", f"{n['bot_ids']:,}")
+    out.print(nets)
+    for path in written:
+        out.print(f"chart: {path}")
+
+
 def _data_dir(operation: Path, data: Path | None) -> Path:
     from sinkhole import operation as operation_mod
 

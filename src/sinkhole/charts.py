@@ -1,0 +1,65 @@
+"""Charts a report or the dashboard can reuse: PNG and SVG, drawn with matplotlib (Agg)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+from sinkhole.exceptions import SinkholeError
+
+
+def population_charts(report: dict[str, Any], folder: Path) -> list[Path]:
+    """Unique IPs against estimated machines over time, and unique IPs per network."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SinkholeError(f"cannot write charts to {folder}: {exc.strerror}") from None
+    written: list[Path] = []
+    machines = report["machines"]
+    days: Any = [dt.date.fromisoformat(d["day"]) for d in report["per_day"]]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(
+        days, [d["unique_ips"] for d in report["per_day"]], marker="o", label="unique IPs per day"
+    )
+    if any(d["bot_ids"] for d in report["per_day"]):
+        ax.plot(
+            days, [d["bot_ids"] for d in report["per_day"]], marker="s", label="bot ids per day"
+        )
+    ax.axhline(report["unique_ips"], color="grey", linestyle=":", label="unique IPs, whole period")
+    ax.axhline(machines["estimate"], color="tab:red", label="estimated machines")
+    ax.axhspan(machines["low"], machines["high"], color="tab:red", alpha=0.15, label="95% interval")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Unique IPs against estimated machines")
+    ax.legend(loc="best", fontsize="small")
+    fig.autofmt_xdate()
+    written += _save(fig, folder / "population")
+    nets = report["per_network"][:12]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(nets), 2) + 1))
+    labels = [f"AS{n['asn']}" if n["asn"] is not None else "?" for n in nets]
+    ax.barh(labels[::-1], [n["unique_ips"] for n in nets][::-1], label="unique IPs")
+    if any(n["bot_ids"] for n in nets):
+        ax.barh(labels[::-1], [n["bot_ids"] for n in nets][::-1], label="bot ids", alpha=0.7)
+    ax.set_title("Per network")
+    ax.legend(loc="lower right", fontsize="small")
+    written += _save(fig, folder / "networks")
+    return written
+
+
+def _save(fig: Any, stem: Path) -> list[Path]:
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    try:
+        fig.tight_layout()
+        for path in paths:
+            fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise SinkholeError(f"cannot write {stem}: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
+    return paths
