@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import emulator, foundation, servers
+from bench import emulator, foundation, population, servers
 
 SUITES = {
     "dga": foundation.bench_dga,
@@ -14,6 +14,7 @@ SUITES = {
     "http": servers.bench_http,
     "store": servers.bench_store,
     "emulator": emulator.bench_emulator,
+    "population": population.bench_population,
 }
 
 

@@ -98,7 +98,9 @@ def bench_index() -> None:
         began = time.perf_counter()
         dga_index.ensure(spec, cache)
         print(f"cached re-open: {time.perf_counter() - began:.3f} s")
-        sample = [d for p in parts for d in pq.read_table(p, columns=["domain"]).column(0).to_pylist()]
+        sample = [
+            d for p in parts for d in pq.read_table(p, columns=["domain"]).column(0).to_pylist()
+        ]
         rng = random.Random(2)
         hits = rng.sample(sample, 500_000)
         letters = string.ascii_lowercase
