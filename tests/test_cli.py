@@ -204,3 +204,4 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert f"true machines: {truth['machines']:,}" in result.stdout
     assert "(0 failed contacts)" in result.stdout
     assert "AS64" in result.stdout  # lab networks named
+    assert "estimated machines:" in result.stdout

@@ -8,6 +8,7 @@
 5. Emulate the full population for a week offline, straight into a store.
 6. Tell the story: channels seized, machines per channel, unique addresses
    against the true number of machines, the networks they sit in.
+7. Estimate the machines without bot ids, and set it against the truth.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sinkhole import attribution, emulate, emulate_live, operation, plan, simulate
+from sinkhole import attribution, emulate, emulate_live, operation, plan, population, simulate
 from sinkhole.events import store
 from sinkhole.events.writer import EventWriter
 from sinkhole.exceptions import SinkholeError
@@ -150,6 +151,17 @@ def run(
 
     console.rule("[bold]6. what the sinkhole saw")
     figures["offline"] = _story(console, offline_data, truth)
+    console.rule("[bold]7. how many machines, without bot ids")
+    with _progress(console) as bar:
+        bar.add_task("counting (check-in rate in each network's busiest hours)", total=None)
+        estimate = population.report(offline_data)
+    m = estimate.machines
+    console.print(
+        f"estimated machines: [bold]{m.estimate:,.0f}[/] (95%: {m.low:,.0f}-{m.high:,.0f}); "
+        f"true: {truth.machines:,}; unique IPs: {estimate.unique_ips:,}; "
+        f"fixed ratio IPs/2: {estimate.fixed_ratio:,.0f}"
+    )
+    figures["estimate"] = m.as_dict()
     console.print(
         f"\nEverything the demo wrote is under [bold]{folder}[/] "
         f"({time.monotonic() - began:.0f} s)."
