@@ -82,9 +82,11 @@ def test_counts_new_returning_networks_and_nat(tmp_path: Path) -> None:
 def test_no_events_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(population.PopulationError, match="no events under"):
         population.report(tmp_path)
-    with pytest.raises(population.PopulationError, match="engine 'oracle'"):
-        with population.connect("oracle", tmp_path):
-            pass
+    with (
+        pytest.raises(population.PopulationError, match="engine 'oracle'"),
+        population.connect("oracle", tmp_path),
+    ):
+        pass
 
 
 @pytest.mark.filterwarnings(

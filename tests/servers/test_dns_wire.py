@@ -212,7 +212,9 @@ def test_well_formed_queries_always_parse_back(labels: list[str], rdtype: str, e
     assert len(raw) <= 3 * len(query.to_wire())
 
 
-def test_repeated_questions_are_answered_from_cache_identically(handler: dns_server.DnsHandler) -> None:
+def test_repeated_questions_are_answered_from_cache_identically(
+    handler: dns_server.DnsHandler,
+) -> None:
     first = q("WwW.seized.example", "A", use_edns=0)
     second = q("WwW.seized.example", "A", use_edns=0)
     second.id = (first.id + 1) & 0xFFFF
