@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
         # bounded memory: big group-bys spill to disk instead of growing past the limit
         con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.raw_sql("SET preserve_insertion_order = false")
+        spill = Path(tempfile.gettempdir()) / "sinkhole-duckdb"
+        con.raw_sql(f"SET temp_directory = '{spill}'")
         try:
             yield con, con.read_parquet([str(f) for f in files])
         finally:
