@@ -208,11 +208,25 @@ class EventWriter:
 
     # -- flushing ------------------------------------------------------------
 
+    def collect(self) -> int:
+        """Turn the buffered rows into record batches, queued for the next write.
+
+        A busy event loop can starve the flush thread of the GIL; a worker calls this
+        from its own loop every flush interval, so rows never pile up in Python lists
+        (the thread then only writes and fsyncs, which release the GIL).
+        """
+        taken = [(buf, buf.take()) for buf in self._buffers]
+        batches = [buf.to_batch(rows) for buf, rows in taken if rows]
+        if batches:
+            with self._lock:
+                self._pending.extend(batches)
+        return sum(len(rows) for _, rows in taken)
+
     def flush(self) -> int:
         """Write what the buffers hold to the WAL and fsync; returns events made durable."""
+        self.collect()
         with self._lock:
-            taken = [(buf, buf.take()) for buf in self._buffers]
-            batches = [buf.to_batch(rows) for buf, rows in taken if rows]
+            batches: list[pa.RecordBatch] = []
             for item in self._pending:
                 batches.extend(item.to_batches() if isinstance(item, pa.Table) else [item])
             self._pending = []
@@ -231,7 +245,7 @@ class EventWriter:
                 return 0
             self.stats.durable += count
             self.stats.flushes += 1
-            return count
+        return count
 
     def _write_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
         if self._wal is None:

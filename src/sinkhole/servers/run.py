@@ -275,6 +275,12 @@ class Worker:
             context.reload(op, table)
         log.info("worker %d reloaded %d planned names", self.index, len(table.names))
 
+    async def _collect(self) -> None:
+        """Hand the buffered rows to the writer every flush interval, from the loop itself."""
+        while True:
+            await asyncio.sleep(self.config.flush_interval)
+            self.writer.collect()
+
     async def run(self, ready: Connection) -> None:
         """Serve until SIGTERM/SIGINT."""
         loop = asyncio.get_running_loop()
@@ -288,10 +294,19 @@ class Worker:
             ready.send(("error", f"worker {self.index}: cannot listen: {exc.strerror or exc}"))
             return
         ready.send(("ready", self.index))
+        collector = asyncio.create_task(self._collect())
         await self.stopping.wait()
+        collector.cancel()
         for close in self.closers:
             close()
         await asyncio.sleep(0.05)
+
+
+def _bounded_arrow_memory() -> None:
+    """Return freed Arrow buffers to the system at once, so a worker's memory tracks its load."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _worker_main(
@@ -302,6 +317,7 @@ def _worker_main(
     ready: Connection,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _bounded_arrow_memory()
     worker = Worker(index, config, op, table)
     try:
         import uvloop
