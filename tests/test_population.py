@@ -117,7 +117,7 @@ def test_cli_json_charts_and_bad_engine(tmp_path: Path) -> None:
         '[operation]\nname = "p"\nstart = 2026-12-01\nhold_days = 20\n[[targets]]\nfamily = "megad-sim"\n'
     )
     run = [sys.executable, "-m", "sinkhole", "population", str(op), "--data", str(tmp_path / "d")]
-    result = subprocess.run([*run, "--json", "--charts", str(tmp_path / "charts")], capture_output=True,
+    result = subprocess.run([*run, "--json", "--charts", str(tmp_path / "charts"), "--ips", str(tmp_path / "ips.parquet")], capture_output=True,
                             text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -125,6 +125,11 @@ def test_cli_json_charts_and_bad_engine(tmp_path: Path) -> None:
     assert set(report["machines"]) == {"estimate", "low", "high"}
     assert report["machines"]["low"] <= truth.machines <= report["machines"]["high"]
     assert report["unique_ips"] > 0
+    import pyarrow.parquet as pq
+
+    per_ip = pq.read_table(tmp_path / "ips.parquet").to_pylist()
+    assert len(per_ip) == report["unique_ips"]
+    assert all(r["first_seen"] <= r["last_seen"] and r["contacts"] >= 1 for r in per_ip)
     for name in ("population.png", "population.svg", "networks.png", "networks.svg"):
         assert (tmp_path / "charts" / name).stat().st_size > 1000
     bad = subprocess.run([*run, "--engine", "oracle"], capture_output=True, text=True, timeout=60)

@@ -599,6 +599,9 @@ def population_cmd(
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Write PNG and SVG charts here.")
     ] = None,
+    ips: Annotated[
+        Path | None, typer.Option("--ips", help="Write first/last seen per IP (Parquet) here.")
+    ] = None,
 ) -> None:
     """How many machines are behind the addresses: counts, NAT, and a churn-proof estimate.
 
@@ -611,6 +614,9 @@ def population_cmd(
         raise SinkholeError(f"--engine {engine!r}: expected duckdb or spark")
     report = population.report(root, engine).as_dict()
     written = []
+    if ips is not None:
+        population.address_table(root, ips, engine)
+        written.append(ips)
     if charts is not None:
         from sinkhole.charts import population_charts
 
@@ -654,7 +660,7 @@ def population_cmd(
         nets.add_row(str(n["asn"]), n["network"], f"{n['unique_ips']:,}", f"{n['bot_ids']:,}")
     out.print(nets)
     for path in written:
-        out.print(f"chart: {path}")
+        out.print(f"wrote: {path}")
 
 
 def _data_dir(operation: Path, data: Path | None) -> Path:

@@ -38,6 +38,7 @@ import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sinkhole import attribution
 from sinkhole.events.writer import EVENTS_DIR
@@ -297,6 +298,26 @@ def estimate_machines(con: Any, ci: Any, nets: Any, interval: float, rel_t: floa
     se = math.sqrt(between**2 + poisson**2 + (estimate * rel_t) ** 2)
     half = 1.96 * se + MODEL_ERROR * estimate
     return Interval(estimate, max(0.0, estimate - half), estimate + half)
+
+
+def address_table(root: Path, out: Path, engine: str = "duckdb") -> int:
+    """Write first seen, last seen and contacts per source IP as Parquet; returns the rows."""
+    with connect(engine, root) as (con, events):
+        bots = contacts(events)
+        per_ip = bots.group_by("src_ip").aggregate(
+            first_seen=bots.timestamp.min(),
+            last_seen=bots.timestamp.max(),
+            contacts=bots.count(),
+            bot_ids=bots.bot_id.nunique(),
+        )
+        table: pa.Table = con.to_pyarrow(per_ip.order_by("src_ip"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out, compression="zstd")
+    except OSError as exc:
+        raise PopulationError(f"cannot write {out}: {exc.strerror}") from None
+    rows: int = table.num_rows
+    return rows
 
 
 def report(
