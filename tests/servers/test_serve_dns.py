@@ -280,7 +280,14 @@ def test_full_disk_keeps_answering_counts_drops_and_resumes(op_file: Path, tiny_
         host, port = sink.address("dns")
         probe = dns.message.make_query("extra-megad.example", "A")
         assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
-        time.sleep(0.5)
+        deadline = (
+            time.monotonic() + 10
+        )  # the probe is acknowledged (durable) before the disk fills
+        while time.monotonic() < deadline:
+            found = store.sensor_stats(data)
+            if found and int(found[0]["durable"]) >= 1:
+                break
+            time.sleep(0.05)
         free = os.statvfs(tiny_disk)
         with open(filler, "wb") as handle:  # fill the disk to the last block
             try:
