@@ -179,11 +179,6 @@ def test_kill_9_then_restart_recovers_every_acknowledged_event(
     assert sorted(stored) == sorted(names)  # every one, exactly once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 57-69 MB growth, goal < 50 MB: a flood of valid unplanned queries leaves "
-    "a Python heap high-water mark (malformed packets alone: < 1 MB); still open in issue 3",
-)
 def test_200k_hostile_packets_keep_it_answering_and_bounded(op_file: Path, tmp_path: Path) -> None:
     rng = random.Random(7)
     loop_packet = bytes.fromhex("beef01000001000000000000") + b"\xc0\x0c\x00\x01\x00\x01"

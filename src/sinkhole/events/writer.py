@@ -48,6 +48,12 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+def warm_up() -> None:
+    """Make one throw-away batch, so the libraries a flush pulls in (pyarrow loads pandas on
+    its first conversion, ~40 MB) are loaded before serving, not during the first burst."""
+    Buffer(("timestamp", "src_ip", "src_port"), {"protocol": "udp"}).to_batch([(0, "", 0)])
+
+
 class Buffer:
     """Rows of one event shape: some columns vary per event, others are fixed."""
 
@@ -173,6 +179,7 @@ class EventWriter:
 
     def start(self) -> EventWriter:
         """Start the flush thread."""
+        warm_up()
         self._running = True
         self._thread = threading.Thread(target=self._run, name=f"flush-{self.sensor}", daemon=True)
         self._thread.start()

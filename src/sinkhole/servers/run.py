@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sinkhole import families, operation, plan
-from sinkhole.events.writer import EventWriter, Recovery, recover
+from sinkhole.events.writer import EventWriter, Recovery, recover, warm_up
 from sinkhole.exceptions import SinkholeError
 from sinkhole.servers import dns as dns_server
 from sinkhole.servers import dnswire
@@ -354,6 +354,7 @@ def serve(
     p = plan.compute(op)
     table = name_table(op, p)
     _resolve_ports(config)
+    warm_up()  # loaded once here, shared by the forked workers
     ctx = multiprocessing.get_context("fork")
     procs = []
     pipes = []
