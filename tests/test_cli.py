@@ -38,7 +38,20 @@ def test_help_shows_the_command_tree() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [["families"], ["dga", "generate"], ["dga", "lookup"], ["plan"]]
+    "command",
+    [
+        ["families"],
+        ["dga", "generate"],
+        ["dga", "lookup"],
+        ["plan"],
+        ["simulate"],
+        ["serve"],
+        ["events"],
+        ["stats"],
+        ["emulate"],
+        ["population"],
+        ["demo"],
+    ],
 )
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})

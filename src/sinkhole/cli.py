@@ -612,7 +612,9 @@ def population_cmd(
     root = _data_dir(operation, data)
     if engine not in population.ENGINES:
         raise SinkholeError(f"--engine {engine!r}: expected duckdb or spark")
-    report = population.report(root, engine).as_dict()
+    with _progress() as bar:
+        bar.add_task(f"counting on {engine}", total=None)
+        report = population.report(root, engine).as_dict()
     written = []
     if ips is not None:
         population.address_table(root, ips, engine)
