@@ -143,25 +143,57 @@ def records_for(op: operation.Operation) -> dnswire.Records:
     )
 
 
-def _free_port(host: str, kind: int) -> int:
+def _reserve(host: str, kinds: tuple[int, ...]) -> tuple[int, list[socket.socket]]:
+    """A port free for every socket kind in `kinds`, held by bound SO_REUSEPORT sockets.
+
+    The workers bind the same port with SO_REUSEPORT; until they have, these sockets keep
+    the kernel from handing the port to anything else (an outgoing connection, say).
+    They never listen, so no connection is ever queued on them.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, kind) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    for _ in range(100):
+        held: list[socket.socket] = []
+        try:
+            port = 0
+            for kind in kinds:
+                sock = socket.socket(family, kind)
+                held.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind((host, port))
+                port = int(sock.getsockname()[1])
+            return port, held
+        except OSError:
+            for sock in held:
+                sock.close()
+    raise ServeError(f"no free port on {host}")
 
 
-def _resolve_ports(config: ServeConfig) -> None:
-    """Give every port-0 listener a concrete free port, so all workers share it."""
+def _resolve_ports(config: ServeConfig) -> list[socket.socket]:
+    """Give every port-0 listener a concrete free port, so all workers share it.
 
-    def fix(addrs: list[Address], kind: int) -> list[Address]:
-        return [(h, p or _free_port(h, kind)) for h, p in addrs]
+    Returns the sockets that hold those ports until the workers are listening.
+    """
+    held: list[socket.socket] = []
 
-    config.dns = fix(config.dns, socket.SOCK_DGRAM)
-    config.resolver = fix(config.resolver, socket.SOCK_DGRAM)
-    config.http = fix(config.http, socket.SOCK_STREAM)
-    config.tls = fix(config.tls, socket.SOCK_STREAM)
-    config.tcp = [(fix([a], socket.SOCK_STREAM)[0], f) for a, f in config.tcp]
-    config.udp = [(fix([a], socket.SOCK_DGRAM)[0], f) for a, f in config.udp]
+    def fix(addrs: list[Address], kinds: tuple[int, ...]) -> list[Address]:
+        out = []
+        for host, given in addrs:
+            port = given
+            if not port:
+                port, sockets = _reserve(host, kinds)
+                held.extend(sockets)
+            out.append((host, port))
+        return out
+
+    both = (socket.SOCK_DGRAM, socket.SOCK_STREAM)
+    config.dns = fix(config.dns, both)
+    config.resolver = fix(config.resolver, both)
+    config.http = fix(config.http, (socket.SOCK_STREAM,))
+    config.tls = fix(config.tls, (socket.SOCK_STREAM,))
+    config.tcp = [(fix([a], (socket.SOCK_STREAM,))[0], f) for a, f in config.tcp]
+    config.udp = [(fix([a], (socket.SOCK_DGRAM,))[0], f) for a, f in config.udp]
+    return held
 
 
 def listener_lines(config: ServeConfig) -> list[str]:
@@ -315,7 +347,10 @@ def _worker_main(
     op: operation.Operation,
     table: dns_server.NameTable,
     ready: Connection,
+    reserved: list[socket.socket],
 ) -> None:
+    for sock in reserved:  # inherited from the parent; an unread copy would swallow datagrams
+        sock.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _bounded_arrow_memory()
     worker = Worker(index, config, op, table)
@@ -353,7 +388,7 @@ def serve(
         http_server.tls_context(config.data_dir, config.tls_cert, config.tls_key)
     p = plan.compute(op)
     table = name_table(op, p)
-    _resolve_ports(config)
+    reserved = _resolve_ports(config)
     warm_up()  # loaded once here, shared by the forked workers
     ctx = multiprocessing.get_context("fork")
     procs = []
@@ -362,7 +397,7 @@ def serve(
         parent_end, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_worker_main,
-            args=(index, config, op, table, child_end),
+            args=(index, config, op, table, child_end, reserved),
             name=f"sinkhole-w{index}",
             daemon=False,
         )
@@ -391,6 +426,8 @@ def serve(
                 status, detail = "error", "a worker exited while starting"
             if status != "ready":
                 raise ServeError(str(detail))
+        for sock in reserved:  # the workers hold the ports now
+            sock.close()
         say(
             f"planned names: {len(table.names):,}; workers: {config.workers}; "
             f"events: {config.data_dir}"
@@ -416,6 +453,8 @@ def serve(
                 proc.join()
         for pipe in pipes:
             pipe.close()
+        for sock in reserved:
+            sock.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return recovered
