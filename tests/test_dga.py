@@ -102,3 +102,12 @@ def test_date_and_param_parsing() -> None:
     with pytest.raises(DgaError, match="expected KEY=VALUE"):
         parse_params(["=1"])
     assert list(days(dt.date(2026, 12, 31), 2)) == [dt.date(2026, 12, 31), dt.date(2027, 1, 1)]
+
+
+def test_integer_parameters_are_range_checked() -> None:
+    param = DgaParam("count", 5, "how many", minimum=1, maximum=10)
+    assert param.parse("10") == 10
+    with pytest.raises(DgaError, match=r"count='0' is out of range 1\.\.10"):
+        param.parse("0")
+    with pytest.raises(DgaError, match=r"out of range 1\.\.10"):
+        param.parse(11)

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 from typer.core import TyperGroup
 
 from sinkhole import __version__, families
 from sinkhole.dga import days, parse_date, parse_params
 from sinkhole.exceptions import SinkholeError
+from sinkhole.progress import progress_bar
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -60,14 +61,7 @@ app.add_typer(dga_app, name="dga")
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
+    return progress_bar(err)
 
 
 @app.callback()

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from sinkhole import attribution, emulate, emulate_live, operation, plan, population, simulate
 from sinkhole.events import store
 from sinkhole.events.writer import EventWriter
 from sinkhole.exceptions import SinkholeError
+from sinkhole.progress import progress_bar
 from sinkhole.testing import running_sinkhole
 
 LIVE_MACHINES = 3000
@@ -37,14 +38,7 @@ OFFLINE_DAYS = 7.0
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+    return progress_bar(console)
 
 
 def run(

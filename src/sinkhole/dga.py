@@ -34,6 +34,8 @@ class DgaParam:
     default: ParamValue
     help: str
     choices: tuple[ParamValue, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
 
     def parse(self, raw: ParamValue) -> ParamValue:
         """Convert a value from the CLI or an operation file to this parameter's type."""
@@ -44,6 +46,11 @@ class DgaParam:
             value = _parse_int(self.name, raw)
         else:
             value = str(raw)
+        if isinstance(value, int) and not isinstance(value, bool):
+            low = self.minimum if self.minimum is not None else value
+            high = self.maximum if self.maximum is not None else value
+            if not low <= value <= high:
+                raise DgaError(f"parameter {self.name}={raw!r} is out of range {low}..{high}")
         if self.choices and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise DgaError(f"parameter {self.name}={raw!r} is not one of: {allowed}")

@@ -65,7 +65,13 @@ class BanjoriDga(BaseDga):
         seeding="time-independent",
         params=(
             DgaParam("seed", DEFAULT_SEED, "seed domain hard-coded in the build (first domain)"),
-            DgaParam("count", DEFAULT_COUNT, "how many domains of the cycle to list"),
+            DgaParam(
+                "count",
+                DEFAULT_COUNT,
+                "how many domains of the cycle to list",
+                minimum=1,
+                maximum=_MAX_COUNT,
+            ),
         ),
         reference="https://bin.re/blog/the-dga-of-banjori/",
         notes="tlds are those of the default seed; another seed keeps its own TLD",

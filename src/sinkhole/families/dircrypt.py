@@ -55,8 +55,20 @@ class DirCryptDga(BaseDga):
         tlds=("com",),
         seeding="time-independent",
         params=(
-            DgaParam("seed", DEFAULT_SEED, "32-bit seed from the build's resource 0x7D"),
-            DgaParam("count", DEFAULT_COUNT, "domains generated (30 in the analysed build)"),
+            DgaParam(
+                "seed",
+                DEFAULT_SEED,
+                "32-bit seed from the build's resource 0x7D",
+                minimum=0,
+                maximum=0xFFFFFFFF,
+            ),
+            DgaParam(
+                "count",
+                DEFAULT_COUNT,
+                "domains generated (30 in the analysed build)",
+                minimum=1,
+                maximum=_MAX_COUNT,
+            ),
         ),
         reference="https://bin.re/blog/the-dga-of-dircrypt/",
     )

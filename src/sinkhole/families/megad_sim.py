@@ -51,7 +51,7 @@ class MegadSimDga(BaseDga):
         seeding="time-dependent",
         params=(
             DgaParam("seed", "megad-sim-lab", "HMAC key shared by every bot of a build"),
-            DgaParam("count", 24, "domains generated per day"),
+            DgaParam("count", 24, "domains generated per day", minimum=1, maximum=100_000),
         ),
         notes="synthetic: designed for sinkhole's lab, not taken from any real sample",
     )

@@ -88,7 +88,13 @@ class NewGozDga(BaseDga):
                 "32-bit value hard-coded in the build, mixed into every MD5 "
                 "(0x35190501 in the common build; 0x52E645 in the 10 000-domain build)",
             ),
-            DgaParam("count", DEFAULT_COUNT, "domains a day (1000; 10000 in the second build)"),
+            DgaParam(
+                "count",
+                DEFAULT_COUNT,
+                "domains a day (1000; 10000 in the second build)",
+                minimum=1,
+                maximum=_MAX_COUNT,
+            ),
         ),
         reference="https://bin.re/blog/the-dga-of-newgoz/",
         notes="a bot starts at a random sequence number and wraps around the day's list",
