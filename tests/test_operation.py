@@ -92,3 +92,62 @@ def test_locate_points_at_second_table_of_array() -> None:
     text = GOOD + '\n[[targets]]\nfamily = "nope"\n'
     with pytest.raises(OperationError, match=r"^<operation>:10: targets\[1\].family"):
         operation.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "expected"),
+    [
+        (("start = 2026-12-01", "start = 0001-01-01"), 3,
+         r"operation.start: expected a day from 1970-01-01 to 2199-12-31 \(got '0001-01-01'\)$"),
+        (("start = 2026-12-01", "start = 9999-12-20"), 3, "operation.start: expected a day from"),
+        (("start = 2026-12-01", "start = 2199-12-28"), 4,
+         "operation.hold_days: a window of 7 days from 2199-12-28 would end after 2199-12-31"),
+    ],
+)  # fmt: skip
+def test_window_outside_the_supported_days(
+    change: tuple[str, str], line: int, expected: str
+) -> None:
+    with pytest.raises(OperationError, match=rf"^<operation>:{line}: {expected}"):
+        operation.loads(GOOD.replace(*change))
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("dga_params = { seed = 1.5 }",
+         r"^<operation>:8: targets\[0\].dga_params: seed: expected an integer, a string or "
+         r"true/false \(got 1.5\)$"),
+        ("dga_params = { seed = [1] }", r"seed: expected an integer, a string or true/false"),
+        ('dga_params = "x"', r"targets\[0\].dga_params: expected a table of KEY = VALUE"),
+    ],
+)  # fmt: skip
+def test_dga_param_types_in_the_users_words(extra: str, expected: str) -> None:
+    with pytest.raises(OperationError, match=expected) as info:
+        operation.loads(GOOD + extra + "\n")
+    message = info.value.message
+    assert ".int" not in message and "more problems" not in message and "constrained" not in message
+
+
+def test_unknown_family_is_the_only_problem_named() -> None:
+    with pytest.raises(OperationError) as info:
+        operation.loads(GOOD.replace("megad-sim", "nope") + 'dga_params = { seed = "a" }\n')
+    assert info.value.message.startswith("<operation>:7: targets[0].family: unknown family 'nope'")
+    assert "more problems" not in info.value.message
+    assert "Tuple" not in info.value.message
+
+
+def test_default_store_is_per_operation_under_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    op = operation.loads(GOOD.replace('name = "lab"', 'name = "Lab run / 2"'))
+    assert op.data_dir == tmp_path / "xdg" / "sinkhole" / "lab-run-2"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert op.data_dir == tmp_path / "home" / ".local" / "share" / "sinkhole" / "lab-run-2"
+
+
+def test_store_named_in_the_file_is_relative_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "op.toml"
+    path.write_text(GOOD + '[data]\ndir = "store"\n')
+    assert operation.load(path).data_dir == tmp_path / "store"

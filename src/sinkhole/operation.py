@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -31,6 +33,11 @@ from sinkhole.types import ParamValue
 
 #: Longest takedown window accepted (ten years); longer is surely a typo.
 MAX_HOLD_DAYS = 3660
+
+#: The days a window may cover. Beyond them DGAs, zone serials (YYYYMMDDnn in 32 bits) and
+#: the margins added around the window stop making sense; a date outside is surely a typo.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
@@ -62,6 +69,21 @@ class Window(_Model):
     start: dt.date
     hold_days: Annotated[int, Field(ge=1, le=MAX_HOLD_DAYS)] = 30
     clock_skew_days: Annotated[int, Field(ge=0, le=30)] = 1
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, value: dt.date) -> dt.date:
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise ValueError(f"expected a day from {FIRST_DAY} to {LAST_DAY}")
+        return value
+
+    @field_validator("hold_days")
+    @classmethod
+    def _end_in_range(cls, value: int, info: ValidationInfo) -> int:
+        start = info.data.get("start")
+        if isinstance(start, dt.date) and (LAST_DAY - start).days + 1 < value:
+            raise ValueError(f"a window of {value} days from {start} would end after {LAST_DAY}")
+        return value
 
     @property
     def end(self) -> dt.date:
@@ -116,6 +138,16 @@ class Sinkhole(_Model):
         return self
 
 
+def _param_values(values: Any) -> Any:
+    """DGA parameter values are integers, strings or booleans; say so in the user's words."""
+    if not isinstance(values, dict):
+        raise ValueError("expected a table of KEY = VALUE, e.g. { seed = 42 }")
+    for key, value in values.items():
+        if not isinstance(value, int | str | bool):
+            raise ValueError(f"{key}: expected an integer, a string or true/false (got {value!r})")
+    return values
+
+
 class Target(_Model):
     """One family to take down, with the analysts' additions."""
 
@@ -123,7 +155,9 @@ class Target(_Model):
     static_domains: tuple[str, ...] = ()
     dns_servers: tuple[str, ...] = ()
     static_ips: tuple[str, ...] = ()
-    dga_params: dict[str, ParamValue] = Field(default_factory=dict)
+    dga_params: Annotated[dict[str, ParamValue], BeforeValidator(_param_values)] = Field(
+        default_factory=dict
+    )
     use_family_lists: bool = True
 
     @field_validator("family")
@@ -248,7 +282,8 @@ class Limits(_Model):
 class Data(_Model):
     """Where events go, and this sensor's name."""
 
-    dir: str = "sinkhole-data"
+    #: The event store; unset, a per-operation folder under the user's data folder.
+    dir: str | None = None
     sensor: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "sensor"
 
 
@@ -280,6 +315,30 @@ class Operation(_Model):
         path = Path(relative).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    @property
+    def data_dir(self) -> Path:
+        """The event store every command uses for this operation, unless told otherwise."""
+        if self.data.dir:
+            return self.resolve(self.data.dir)
+        return data_home() / folder_name(self.operation.name)
+
+
+def data_home() -> Path:
+    """sinkhole's folder under the user's data folder: $XDG_DATA_HOME/sinkhole.
+
+    Event stores hold victim addresses, so they live outside any checkout by default
+    (XDG: a relative $XDG_DATA_HOME is ignored, as the specification says).
+    """
+    base = os.environ.get("XDG_DATA_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / "sinkhole"
+
+
+def folder_name(name: str) -> str:
+    """An operation name as one safe folder name ("Lab run 2" -> "lab-run-2")."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
+    return slug or "operation"
+
 
 def load(path: str | Path) -> Operation:
     """Read and validate an operation file; any problem is one OperationError line."""
@@ -307,24 +366,37 @@ def loads(text: str, path: Path | None = None) -> Operation:
 
 
 def _describe(where: str, text: str, exc: ValidationError) -> str:
-    error = exc.errors()[0]
+    """The first mistake the user made, as one line: file:line: key.path: what was expected.
+
+    Errors that only follow from another one (a list left empty because its one item was
+    invalid) are dropped, so the line names the cause.
+    """
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    causes = [
+        e
+        for e, loc in zip(errors, locs, strict=True)
+        if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+    ]
+    error = (causes or errors)[0]
     loc = tuple(error["loc"])
     key = _loc_text(loc)
     line = locate(text, loc)
     at = f"{where}:{line}" if line else where
     message = str(error["msg"]).removeprefix("Value error, ")
-    extra = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
     if error["type"] == "extra_forbidden":
         message = "unknown key (check its spelling)"
     elif error["type"] == "missing":
         message = "required key is missing"
     got = error.get("input")
+    if isinstance(got, dt.date | dt.time):
+        got = got.isoformat()  # as the user wrote it, not datetime.date(1, 1, 1)
     shown = (
         ""
-        if error["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict)
+        if error["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict | list)
         else (f" (got {got!r})")
     )
-    return f"{at}: {key}: {message}{shown}{extra}"
+    return f"{at}: {key}: {message}{shown}"
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:

@@ -95,7 +95,7 @@ def config_from(
         raise ServeError(f"--workers {count}: expected 0 (one per core) to 256")
     return ServeConfig(
         operation_path=op.path,
-        data_dir=data_dir or op.resolve(op.data.dir),
+        data_dir=data_dir or op.data_dir,
         sensor=op.data.sensor,
         workers=count or os.cpu_count() or 1,
         dns=addresses(dns if dns is not None else listeners.dns, 53),
