@@ -165,3 +165,36 @@ def test_unwritable_output_is_a_plan_error(tmp_path: Path) -> None:
 def test_unreadable_benign_list() -> None:
     with pytest.raises(PlanError, match="cannot read benign domain list"):
         plan.read_domain_list(Path("/nonexistent/benign.txt"))
+
+
+TORPIG = (
+    '[operation]\nname = "t"\nstart = 2026-12-01\nhold_days = 3\n[[targets]]\nfamily = "torpig"\n'
+)
+
+
+def test_a_new_plan_replaces_an_earlier_one_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    plan.write(_plan(), out)
+    assert {f.stem for f in (out / "registries").glob("*.csv")} == {"example", "test"}
+    (out / "notes.txt").write_text("the analyst's own notes stay")
+    written = plan.write(plan.compute(operation.loads(TORPIG)), out)
+    registries = {f.stem for f in (out / "registries").glob("*.csv")}
+    assert registries == {"com", "net", "biz"}  # no stale .example/.test file handed over
+    assert all(path.exists() and out in path.parents for path in written)
+    assert (out / "notes.txt").read_text() == "the analyst's own notes stay"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*plan.PLAN_ENTRIES, "notes.txt"])
+    rows = _csv(out / "domains.csv")
+    assert {r["tld"] for r in rows} == registries
+
+
+def test_a_folder_that_holds_something_else_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "thesis.tex").write_text("keep me")
+    with pytest.raises(PlanError, match=r"is not empty \(thesis.tex\) and holds no earlier plan"):
+        plan.write(_plan(), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
+
+
+def test_a_file_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("")
+    with pytest.raises(PlanError, match="it is a file, not a folder"):
+        plan.write(_plan(), tmp_path / "out")

@@ -16,6 +16,9 @@ import datetime as dt
 import gc
 import ipaddress
 import json
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -324,14 +327,66 @@ def _row(held: HeldDomain, day_text: dict[dt.date, str]) -> list[str]:
 DOMAIN_COLUMNS = ["domain", "tld", "families", "channels", "first_day", "last_day", "days"]
 
 
+#: What a plan folder holds at its top level. An earlier plan's entries are replaced
+#: whole, so no file of it (a registry's CSV the new plan no longer has) stays behind.
+PLAN_ENTRIES = (
+    "domains.csv",
+    "domains.json",
+    "registries",
+    "addresses.csv",
+    "findings.csv",
+    "zones",
+    "rpz.zone",
+    "plan.json",
+)
+_STAGING = ".plan-"
+
+
 def write(plan: Plan, out: Path, layout: Layout = "shared") -> list[Path]:
-    """Write the plan's CSV, JSON and zone files under `out`; returns the files."""
+    """Write the plan's CSV, JSON and zone files under `out`; returns the files.
+
+    The plan is built in a hidden folder inside `out`, then swapped in entry by entry,
+    replacing an earlier plan whole. A non-empty folder that holds no earlier plan is
+    refused: whatever it holds is not ours to mix a plan into.
+    """
     try:
-        with paused_gc():
-            return _write(plan, out, layout)
+        _check_folder(out)
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=out))
+        try:
+            with paused_gc():
+                written = _write(plan, staging, layout)
+            _swap_in(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         where = exc.filename or out
         raise PlanError(f"cannot write the plan to {where}: {exc.strerror or exc}") from None
+    return [out / path.relative_to(staging) for path in written]
+
+
+def _check_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise PlanError(f"cannot write the plan to {out}: it is a file, not a folder")
+    if not out.is_dir() or (out / "plan.json").exists():
+        return
+    others = sorted(p.name for p in out.iterdir() if not p.name.startswith(_STAGING))
+    if others:
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise PlanError(
+            f"{out} is not empty ({shown}) and holds no earlier plan (plan.json): "
+            "give a new or empty folder"
+        )
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Move the new plan's entries into `out`; the old ones go to `staging`, then away."""
+    for name in PLAN_ENTRIES:
+        new, old = staging / name, out / name
+        if old.exists() or old.is_symlink():
+            os.replace(old, staging / f"old-{name}")
+        if new.exists():
+            os.replace(new, old)
 
 
 def _write(plan: Plan, out: Path, layout: Layout) -> list[Path]:
