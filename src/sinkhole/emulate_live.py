@@ -47,6 +47,8 @@ Address = tuple[str, int]
 #: Hard ceilings, whatever is asked: a live run is a test, not a load generator.
 MAX_CHECKINS = 200_000
 MAX_SECONDS = 600.0
+#: Seconds past the duration that check-ins already under way may take to finish.
+GRACE_SECONDS = 1.5
 
 
 def check_loopback(address: Address, what: str) -> None:
@@ -72,10 +74,41 @@ class Targets:
 
     def check(self) -> None:
         """Every target must be loopback."""
-        check_loopback(self.dns, "dns")
-        check_loopback(self.http, "http")
-        if self.resolver is not None:
-            check_loopback(self.resolver, "resolver")
+        for kind, address in self.named():
+            check_loopback(address, kind)
+
+    def named(self) -> list[tuple[str, Address]]:
+        """(kind, address) for every target."""
+        out = [("dns", self.dns), ("http", self.http)]
+        return out + ([("resolver", self.resolver)] if self.resolver is not None else [])
+
+    def describe(self) -> str:
+        """`dns 127.0.0.1:5353, http 127.0.0.1:8080`, as `sinkhole serve` prints its listeners."""
+        return ", ".join(f"{kind} {_shown(address)}" for kind, address in self.named())
+
+    def probe(self, timeout: float = 2.0) -> None:
+        """Fail fast when nothing listens at a target (a TCP connect each; DNS listens on TCP too).
+
+        A connect that sends nothing leaves no event in the store, so the truth stays exact.
+        """
+        for kind, address in self.named():
+            family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                try:
+                    sock.connect(address)
+                except OSError as exc:
+                    reason = exc.strerror or type(exc).__name__
+                    raise EmulateError(
+                        f"no sinkhole at {kind} {_shown(address)} ({reason.lower()}): start "
+                        "`sinkhole serve` with the same operation first, or aim with "
+                        "--target KIND=HOST:PORT"
+                    ) from None
+
+
+def _shown(address: Address) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass
@@ -93,6 +126,10 @@ class LiveTruth:
     addresses_by_bot: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    #: Scheduled check-ins never sent: the emulator fell behind and the duration ran out.
+    skipped: int = 0
+    #: Check-ins still under way when the grace time ran out; the store may or may not hold them.
+    cut: int = 0
 
 
 class _Bot:
@@ -131,12 +168,22 @@ class LiveRun:
         self.targets = targets
         self.duration = duration
         self.speed = settings.days * 86400.0 / duration
+        # machines that are always on check in every interval: if they alone are too many,
+        # say so now rather than after building the population
+        floor = settings.machines * settings.always_on * settings.days * 1440
+        if floor / settings.interval_minutes > MAX_CHECKINS:
+            raise EmulateError(
+                f"{settings.machines:,} machines for {settings.days:g} days make more than "
+                f"{MAX_CHECKINS:,} check-ins, a live run's limit (fewer machines or days, "
+                "or use --offline)"
+            )
         self.pop = Population.build(settings)
         self.begin = dt.datetime.combine(op.operation.start, dt.time(), tzinfo=dt.UTC)
         self.concurrency = concurrency
         self.bots = [_Bot() for _ in range(self.pop.machines)]
         self.cache: dict[tuple[str, str], float] = {}
         self.truth = LiveTruth(population=self.pop.machines)
+        self._started = 0
         self._dga_lists: dict[dt.date, list[str]] = {}
 
     def schedule(self) -> tuple[list[int], list[float]]:
@@ -156,25 +203,53 @@ class LiveRun:
         """Play the schedule against the sinkhole; returns what the bots did."""
         who, when = self.schedule()
         began = time.monotonic()
-        gate = asyncio.Semaphore(self.concurrency)
+        deadline = began + self.duration
         tasks: set[asyncio.Task[None]] = set()
-        for done, (machine, sim) in enumerate(zip(who, when, strict=True)):
+        started = 0
+        try:
+            # the deadline is hard: a run that falls behind its schedule stops on time
+            # and says how much it left unsent, rather than overrunning
+            started = await asyncio.wait_for(
+                self._play(who, when, began, tasks, progress), timeout=self.duration + 0.2
+            )
+        except TimeoutError:
+            started = self._started
+        self.truth.skipped = len(who) - started
+        if tasks:
+            left = max(0.0, deadline + GRACE_SECONDS - time.monotonic())
+            _done, pending = await asyncio.wait(tasks, timeout=left)
+            for task in pending:
+                task.cancel()
+            self.truth.cut = len(pending)
+            if pending:
+                await asyncio.wait(pending)
+        self.truth.seconds = time.monotonic() - began
+        self.truth.machines = len(self.truth.checkins_by_bot)
+        return self.truth
+
+    async def _play(
+        self,
+        who: list[int],
+        when: list[float],
+        began: float,
+        tasks: set[asyncio.Task[None]],
+        progress: Callable[[int, int], None] | None,
+    ) -> int:
+        """Start each check-in at its time; returns how many were started."""
+        gate = asyncio.Semaphore(self.concurrency)
+        self._started = 0
+        for machine, sim in zip(who, when, strict=True):
             delay = began + sim / self.speed - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if time.monotonic() - began > self.duration + 30:
-                break  # the deadline is hard
             await gate.acquire()
             task = asyncio.create_task(self._checkin(machine, sim, gate))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-            if progress is not None and done % 500 == 0:
-                progress(done, len(who))
-        if tasks:
-            await asyncio.wait(tasks, timeout=30)
-        self.truth.seconds = time.monotonic() - began
-        self.truth.machines = len(self.truth.checkins_by_bot)
-        return self.truth
+            self._started += 1
+            if progress is not None and self._started % 500 == 0:
+                progress(self._started, len(who))
+        return self._started
 
     async def _checkin(self, machine: int, sim: float, gate: asyncio.Semaphore) -> None:
         try:

@@ -350,8 +350,7 @@ def write(plan: Plan, out: Path, layout: Layout = "shared") -> list[Path]:
     refused: whatever it holds is not ours to mix a plan into.
     """
     try:
-        _check_folder(out)
-        out.mkdir(parents=True, exist_ok=True)
+        check_out(out)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=out))
         try:
             with paused_gc():
@@ -365,18 +364,24 @@ def write(plan: Plan, out: Path, layout: Layout = "shared") -> list[Path]:
     return [out / path.relative_to(staging) for path in written]
 
 
-def _check_folder(out: Path) -> None:
+def check_out(out: Path) -> None:
+    """Make `out` (if missing) and fail now, before any work, if a plan cannot go there."""
     if out.exists() and not out.is_dir():
         raise PlanError(f"cannot write the plan to {out}: it is a file, not a folder")
-    if not out.is_dir() or (out / "plan.json").exists():
-        return
-    others = sorted(p.name for p in out.iterdir() if not p.name.startswith(_STAGING))
-    if others:
-        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-        raise PlanError(
-            f"{out} is not empty ({shown}) and holds no earlier plan (plan.json): "
-            "give a new or empty folder"
-        )
+    if out.is_dir() and not (out / "plan.json").exists():
+        others = sorted(p.name for p in out.iterdir() if not p.name.startswith(_STAGING))
+        if others:
+            shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+            raise PlanError(
+                f"{out} is not empty ({shown}) and holds no earlier plan (plan.json): "
+                "give a new or empty folder"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=_STAGING, dir=out))
+    except OSError as exc:
+        where = exc.filename or out
+        raise PlanError(f"cannot write the plan to {where}: {exc.strerror or exc}") from None
 
 
 def _swap_in(staging: Path, out: Path) -> None:
