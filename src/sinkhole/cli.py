@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+
+# typer vendors click; these are the exceptions its parser raises for bad usage
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from sinkhole import __version__, families
@@ -24,7 +28,7 @@ err = Console(stderr=True, highlight=False)
 
 
 class _Root(TyperGroup):
-    """Turns any SinkholeError into one line on stderr and exit code 2."""
+    """Turns any SinkholeError or usage error into one line on stderr and exit code 2."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -32,6 +36,44 @@ class _Root(TyperGroup):
         except SinkholeError as exc:
             sys.stderr.write(f"sinkhole: error: {exc.message}\n")
             raise typer.Exit(2) from None
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; a usage error is one line, like every other error."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            result = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except NoArgsIsHelpError as exc:
+            exc.show()  # a bare `sinkhole` or `sinkhole dga`: the help is the answer
+            sys.exit(2)
+        except ClickException as exc:
+            sys.stderr.write(f"sinkhole: error: {_usage_message(exc)}\n")
+            sys.exit(2)
+        except typer.Abort:
+            sys.stderr.write("sinkhole: error: aborted\n")
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _usage_message(exc: ClickException) -> str:
+    """A click error as one line that names the command and where to read more."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, UsageError) and ctx is not None:
+        path = ctx.command_path
+        command = path.removeprefix("sinkhole").strip() or "sinkhole"
+        return f"{command}: {message} (see {path} --help)"
+    return message
 
 
 class _DgaGroup(_Root):
@@ -64,13 +106,22 @@ def _progress() -> Progress:
     return progress_bar(err)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"sinkhole {__version__}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        out.print(f"sinkhole {__version__}")
-        raise typer.Exit()
+    """Defensive botnet takedown toolkit: plan, sinkhole, count and notify."""
 
 
 @app.command("families")
@@ -107,17 +158,23 @@ def families_cmd(
         return
     table = Table(title="sinkhole families")
     for column in ("family", "channels (fallback order)", "DGA", "TLDs", "params"):
-        table.add_column(column)
+        # fold, never cut: a parameter's default (a seed) is only useful whole
+        table.add_column(column, overflow="fold")
     for row in rows:
         info = row["dga"]
         dga_text = tlds = params = "-"
         if info:
             dga_text = f"{info['per_period']}/{info['period']} ({info['seeding']})"
             tlds = " ".join(info["tlds"][:8]) + (" …" if len(info["tlds"]) > 8 else "")
-            params = " ".join(f"{k}={v}" for k, v in info["params"].items()) or "-"
+            params = "\n".join(f"{k}={_param_text(v)}" for k, v in info["params"].items()) or "-"
         name = row["name"] + (" [yellow](synthetic)[/]" if row["synthetic"] else "")
         table.add_row(name, " → ".join(row["channels"]), dga_text, tlds, params)
     out.print(table)
+
+
+def _param_text(value: Any) -> str:
+    """A parameter value as `--param KEY=VALUE` takes it (booleans as true/false)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dga_app.command("generate")
@@ -271,6 +328,7 @@ def plan_cmd(
     if layout not in ("shared", "per-domain"):
         raise SinkholeError(f"--zone-layout {layout!r}: expected shared or per-domain")
     op = operation_mod.load(operation)
+    plan_mod.check_out(out_dir)  # before the work, which can take minutes
     with _progress() as bar:
         tasks: dict[str, Any] = {}
 
@@ -300,8 +358,8 @@ def _print_plan(plan: Any, summary: dict[str, Any], out_dir: Path, files: int) -
     window = summary["window"]
     out.print(
         f"[bold]{summary['operation']}[/]: {window['start']} → {window['end']} "
-        f"({window['days']} days) — {summary['domains']:,} domains, "
-        f"{summary['addresses']:,} addresses"
+        f"({_count(window['days'], 'day')}) — {_count(summary['domains'], 'domain')}, "
+        f"{_count(summary['addresses'], 'address', 'addresses')}"
     )
     table = Table(title="per channel")
     table.add_column("channel")
@@ -339,7 +397,7 @@ def _print_plan(plan: Any, summary: dict[str, Any], out_dir: Path, files: int) -
         out.print(f"[bold red]COLLISIONS[/] {len(plan.collisions):,} (see findings.csv):")
         for finding in plan.collisions[:10]:
             out.print(f"  {finding.subject} ({finding.family}): {finding.detail}")
-    out.print(f"wrote {files:,} files under {out_dir}")
+    out.print(f"wrote {_count(files, 'file')} under {out_dir}", markup=False)
 
 
 @app.command("simulate")
@@ -398,7 +456,7 @@ def _print_outcomes(outcomes: list[Any], as_json: bool) -> bool:
         table.add_column(column)
     for row in rows:
         opened = ", ".join(
-            f"{k} ({len(v)} days)" if k != "p2p" else "[red]p2p (unseizable)[/]"
+            f"{k} ({_count(len(v), 'day')})" if k != "p2p" else "[red]p2p (unseizable)[/]"
             for k, v in row["open"].items()
         )
         closed = f"{row['closed_days']}/{row['days']}"
@@ -447,19 +505,23 @@ def serve_cmd(
         int | None, typer.Option("--workers", help="Worker processes (0 = one per core).")
     ] = None,
     duration: Annotated[
-        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+        float | None,
+        typer.Option("--duration", help="Stop this many seconds after starting (default: never)."),
     ] = None,
 ) -> None:
     """Run the sinkhole listeners for the operation's planned names; record every contact.
 
-    Prints one line per listener when ready. SIGTERM/Ctrl-C flush and stop;
-    SIGHUP re-reads the operation file without closing sockets.
+    Listens where the operation's [listeners] say (flags override) and keeps events in the
+    operation's store (default: a folder per operation under $XDG_DATA_HOME/sinkhole, else
+    ~/.local/share/sinkhole). Prints the store and one line per listener when ready.
+    SIGTERM/Ctrl-C flush and stop; SIGHUP re-reads the operation file without closing sockets.
 
-    Example: sinkhole serve examples/megad-sim.toml --dns 127.0.0.1:5353 --http 127.0.0.1:8080
+    Example: sinkhole serve examples/megad-sim.toml --workers 2 --duration 12
     """
     from sinkhole import operation as operation_mod
     from sinkhole.servers import run
 
+    _check_seconds("--duration", duration, MAX_SERVE_SECONDS)
     op = operation_mod.load(operation)
     config = run.config_from(op, data, dns, http, tls, workers, resolver)
 
@@ -469,6 +531,16 @@ def serve_cmd(
 
     run.serve(config, say, stop_after=duration)
     say("stopped")
+
+
+#: Longest `serve --duration`: ten years; beyond that, leave --duration out.
+MAX_SERVE_SECONDS = 3660 * 86400.0
+
+
+def _check_seconds(flag: str, value: float | None, most: float) -> None:
+    """A duration is a finite number of seconds above 0 (click's ranges let nan through)."""
+    if value is not None and not 0 < value <= most:
+        raise SinkholeError(f"{flag} {value:g}: expected seconds above 0, at most {most:,.0f}")
 
 
 @app.command("emulate")
@@ -483,10 +555,17 @@ def emulate_cmd(
     offline: Annotated[
         bool, typer.Option("--offline", help="Write events straight into the store.")
     ] = False,
-    data: Annotated[Path | None, typer.Option("--data", help="Event store (offline).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Event store (offline; default: the operation's store)."),
+    ] = None,
     target: Annotated[
         list[str] | None,
-        typer.Option("--target", help="KIND=HOST:PORT with KIND dns, http or resolver (live)."),
+        typer.Option(
+            "--target",
+            help="KIND=HOST:PORT with KIND dns, http or resolver (live; default: where "
+            "`sinkhole serve` listens for the operation).",
+        ),
     ] = None,
     duration: Annotated[
         float, typer.Option("--duration", min=1, max=600, help="Real seconds a live run takes.")
@@ -495,8 +574,10 @@ def emulate_cmd(
 ) -> None:
     """Emulate infected machines: live packets on loopback, or events straight into the store.
 
-    Example: sinkhole emulate op.toml --machines 2000 --days 1 --target dns=127.0.0.1:5353 \\
-    --target http=127.0.0.1:8080 --duration 30
+    Live, the bots aim at the operation's listeners, where `sinkhole serve` listens for the
+    same operation file (start it first); exits 1 when no check-in got through.
+
+    Example: sinkhole emulate examples/megad-sim.toml --machines 500 --days 1 --duration 5
     """
     from sinkhole import emulate, emulate_live
     from sinkhole import operation as operation_mod
@@ -504,13 +585,18 @@ def emulate_cmd(
     from sinkhole.events.writer import EventWriter
 
     op = operation_mod.load(operation)
-    plan = plan_mod.compute(op)
     settings = emulate.Settings(machines=machines, days=days, seed=seed, interval_minutes=interval)
     if offline:
         if target:
             raise SinkholeError("--offline writes to the store; it takes no --target")
-        root = data or op.resolve(op.data.dir)
+        root = data or op.data_dir
         truth_path = truth or root / "truth.json"
+        addresses = truth_path.with_name(truth_path.stem + "-addresses.parquet")
+        # checked before the work, so an hour of emulation is never lost to a bad path
+        _check_folder(root, "the event store")
+        for path in (truth_path, addresses):
+            _check_writable(path, "the truth file")
+        plan = plan_mod.compute(op)
         writer = EventWriter(root, "emulator")
         with _progress() as bar:
             task = bar.add_task(f"emulating {machines:,} machines x {days:g} days", total=machines)
@@ -520,17 +606,21 @@ def emulate_cmd(
                 settings,
                 writer,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
-                addresses_file=truth_path.with_name(truth_path.stem + "-addresses.parquet"),
+                addresses_file=addresses,
             )
         writer.close()
         result.write(truth_path)
         out.print(
-            f"{result.events:,} events from {result.machines:,} machines into {root}; "
-            f"truth: {truth_path}"
+            f"{_count(result.events, 'event')} from {_count(result.machines, 'machine')} "
+            f"into {root}; truth: {truth_path}"
         )
         return
     targets = _targets(op, target or [])
     truth_path = truth or Path("truth.json")
+    _check_writable(truth_path, "the truth file")
+    targets.probe()
+    err.print(f"aiming at {targets.describe()}", markup=False)
+    plan = plan_mod.compute(op)
     with _progress() as bar:
         task = bar.add_task("live bots", total=None)
         live = emulate_live.run_live(
@@ -541,15 +631,64 @@ def emulate_cmd(
             duration,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    try:
-        truth_path.parent.mkdir(parents=True, exist_ok=True)
-        truth_path.write_text(json.dumps(emulate_live.truth_json(live), indent=2) + "\n")
-    except OSError as exc:
-        raise SinkholeError(f"cannot write {truth_path}: {exc.strerror}") from None
-    out.print(
-        f"{live.checkins:,} check-ins from {live.machines:,} machines in {live.seconds:.1f} s "
-        f"({live.failed:,} failed); truth: {truth_path}"
+    text = json.dumps(emulate_live.truth_json(live), indent=2) + "\n"
+    _write_private(truth_path, text, "the truth file")
+    late = (f"; {_count(live.skipped, 'check-in')} not sent in time" if live.skipped else "") + (
+        f"; {_count(live.cut, 'check-in')} cut short" if live.cut else ""
     )
+    out.print(
+        f"{_count(live.checkins, 'check-in')} from {_count(live.machines, 'machine')} in "
+        f"{live.seconds:.1f} s ({live.failed:,} failed{late}); truth: {truth_path}",
+        markup=False,
+    )
+    if live.checkins == 0:
+        why = f" (first failure: {live.error})" if live.error else ""
+        err.print(
+            f"sinkhole: nothing got through to {targets.describe()}{why}: is `sinkhole serve "
+            f"{operation}` running, with the same planned names?",
+            markup=False,
+        )
+        raise typer.Exit(1)
+
+
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    """`1 machine`, `2,000 machines`; `1 address`, `2 addresses` (given the plural)."""
+    return f"{number:,} {word if number == 1 else plural or word + 's'}"
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """Fail before the work when `folder` cannot be made or written (private: 0700)."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        probe = folder / ".sinkhole-write-probe"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SinkholeError(f"cannot write {what} {folder}: {exc.strerror or exc}") from None
+
+
+def _check_writable(path: Path, what: str) -> None:
+    """Fail before the work when `path` cannot be created or replaced."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with path.open("a"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise SinkholeError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def _write_private(path: Path, text: str, what: str) -> None:
+    """Write a file that holds addresses: 0600 from the start."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise SinkholeError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
 
 
 def _targets(op: Any, given: list[str]) -> Any:
@@ -557,14 +696,15 @@ def _targets(op: Any, given: list[str]) -> Any:
     from sinkhole import operation as operation_mod
 
     chosen: dict[str, tuple[str, int]] = {}
+    # the same defaults `sinkhole serve` listens on for this operation
     defaults = {
-        "dns": op.listeners.dns,
-        "http": op.listeners.http,
-        "resolver": op.listeners.resolver,
+        "dns": (op.listeners.dns, 53),
+        "http": (op.listeners.http, 80),
+        "resolver": (op.listeners.resolver, 53),
     }
-    for kind, values in defaults.items():
+    for kind, (values, port) in defaults.items():
         if values:
-            chosen[kind] = operation_mod.parse_address(values[0])
+            chosen[kind] = operation_mod.parse_address(values[0], port)
     for item in given:
         kind, sep, where = item.partition("=")
         if not sep or kind not in defaults:
@@ -579,6 +719,12 @@ def _targets(op: Any, given: list[str]) -> Any:
         raise SinkholeError(
             "live emulation needs a dns and an http target (--target KIND=HOST:PORT)"
         )
+    for kind, address in chosen.items():
+        if address[1] == 0:
+            raise SinkholeError(
+                f"the {kind} target has port 0 (serve picks a free port): give the port "
+                f"`sinkhole serve` printed with --target {kind}=HOST:PORT"
+            )
     targets = emulate_live.Targets(chosen["dns"], chosen["http"], chosen.get("resolver"))
     targets.check()
     return targets
@@ -665,7 +811,7 @@ def _data_dir(operation: Path, data: Path | None) -> Path:
     if data is not None:
         return data
     op = operation_mod.load(operation)
-    return op.resolve(op.data.dir)
+    return op.data_dir
 
 
 def _when(text: str | None, name: str) -> dt.datetime | None:
