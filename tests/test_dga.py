@@ -6,10 +6,24 @@ import datetime as dt
 from collections.abc import Mapping
 
 import pytest
+from typer.testing import CliRunner
 
-from sinkhole.dga import TIMELESS, BaseDga, DgaInfo, DgaParam, days, parse_date, parse_params
+from sinkhole import families
+from sinkhole.cli import app
+from sinkhole.dga import (
+    TIMELESS,
+    BaseDga,
+    DgaInfo,
+    DgaParam,
+    date_span,
+    days,
+    parse_date,
+    parse_params,
+)
 from sinkhole.exceptions import DgaError
 from sinkhole.types import Dga, ParamValue
+
+DGA_FAMILIES = [f.name for f in families.all_families() if f.dga is not None]
 
 
 class Weekly(BaseDga):
@@ -111,3 +125,72 @@ def test_integer_parameters_are_range_checked() -> None:
         param.parse("0")
     with pytest.raises(DgaError, match=r"out of range 1\.\.10"):
         param.parse(11)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2024-02-30", "bad date '2024-02-30': not a real date: day is out of range for month"),
+        ("2023-13-01", "bad date '2023-13-01': not a real date: month must be in 1..12"),
+        ("0000-01-01", "bad date '0000-01-01': not a real date: year 0 is out of range"),
+        ("30.12.2024", "bad date '30.12.2024': expected YYYY-MM-DD"),
+        ("yesterday", "bad date 'yesterday': expected YYYY-MM-DD"),
+    ],
+)
+def test_impossible_dates_say_why(text: str, message: str) -> None:
+    with pytest.raises(DgaError) as caught:
+        parse_date(text)
+    assert caught.value.message == message
+
+
+def test_date_span_refuses_to_run_off_the_calendar() -> None:
+    assert date_span(dt.date(9999, 12, 30), 2) == (dt.date(9999, 12, 30), dt.date(9999, 12, 31))
+    with pytest.raises(DgaError, match="2 days from 9999-12-31 run past 9999-12-31"):
+        date_span(dt.date(9999, 12, 31), 2)
+
+
+def test_bounds_keep_neighbouring_periods_on_the_calendar() -> None:
+    dga = Weekly()
+    low, high = dga.bounds
+    # 0001-01-01 is a Monday: a bot needs last week's list too, so its first day is a week later
+    assert (low, high) == (dt.date(1, 1, 8), dt.date(9999, 12, 24))
+    assert dga.generate(low) and dga.generate(high)
+    with pytest.raises(DgaError, match=r"toy generates for bot dates 0001-01-08\.\.9999-12-24"):
+        dga.generate(low - dt.timedelta(days=1))
+    with pytest.raises(DgaError, match=r"not 9999-12-25\.\.9999-12-31"):
+        dga.key_spans(dt.date(9999, 12, 25), dt.date.max)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("name", DGA_FAMILIES)
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-12-31"])
+def test_generate_at_the_calendar_edges_is_one_line_or_domains(name: str, start: str) -> None:
+    """`dga FAMILY --date EDGE --days 2`: names only if every day works, else one line, exit 2."""
+    result = runner.invoke(app, ["dga", name, "--date", start, "--days", "2"])
+    assert "Traceback" not in result.output
+    dga = families.get(name).dga
+    assert dga is not None
+    low = dga.bounds[0]
+    first = parse_date(start)
+    if first == low == dt.date.min:
+        # two days from 0001-01-01 are fine for a family that handles the first day
+        assert result.exit_code == 0, result.stderr
+        second = first + dt.timedelta(days=1)
+        assert result.stdout.splitlines() == dga.generate(first) + dga.generate(second)
+        return
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("sinkhole: error: ")
+    assert "run past 9999-12-31" in line or f"{name} generates for bot dates" in line
+
+
+@pytest.mark.parametrize("name", DGA_FAMILIES)
+def test_every_family_generates_on_its_last_day(name: str) -> None:
+    dga = families.get(name).dga
+    assert dga is not None
+    result = runner.invoke(app, ["dga", name, "--date", dga.bounds[1].isoformat()])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == dga.generate(dga.bounds[1])

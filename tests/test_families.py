@@ -11,6 +11,7 @@ import pytest
 
 from sinkhole import families
 from sinkhole.dga import TIMELESS
+from sinkhole.exceptions import DgaError
 
 LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 ALL = families.names()
@@ -106,3 +107,28 @@ def test_entry_point_that_is_not_a_family(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(families, "_state", {"loaded": False})
     with pytest.raises(families.FamilyError, match="entry point 'broken' does not name a Family"):
         families.names()
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if families.get(n).dga is not None])
+def test_dga_declares_its_active_years_with_sources(name: str) -> None:
+    """The reverse index's default coverage: years from the public record, cited in the module."""
+    dga = families.get(name).dga
+    assert dga is not None
+    assert dga.info.active_years is not None
+    first, last = dga.info.active_years
+    assert 2000 <= first <= last <= dt.date.today().year + 2
+    module = importlib.import_module(f"sinkhole.families.{name.replace('-', '_')}")
+    assert module.__doc__ is not None
+    assert f"Active years: {first}-{last}" in module.__doc__
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if families.get(n).dga is not None])
+def test_dga_generates_at_both_ends_of_its_bounds(name: str) -> None:
+    dga = families.get(name).dga
+    assert dga is not None
+    low, high = dga.bounds
+    assert dga.generate(low) and dga.generate(high)
+    assert dga.key_spans(high, high)
+    if low > dt.date.min:
+        with pytest.raises(DgaError, match="generates for bot dates"):
+            dga.generate(low - dt.timedelta(days=1))

@@ -19,7 +19,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 
 from sinkhole import __version__, families
-from sinkhole.dga import days, parse_date, parse_params
+from sinkhole.dga import date_span, days, parse_date, parse_params
 from sinkhole.exceptions import SinkholeError
 from sinkhole.progress import progress_bar
 
@@ -189,7 +189,7 @@ def dga_generate(
 ) -> None:
     """Print the domains FAMILY's bots try, one per line, in the bot's order.
 
-    Example: sinkhole dga necurs --date 2015-08-28 --days 2 --param seed=9
+    Example: sinkhole dga qakbot --date 2016-02-21 --days 2 --param seed=0
     """
     fam = families.get(family)
     dga = fam.dga
@@ -197,6 +197,10 @@ def dga_generate(
         raise SinkholeError(f"family {fam.name!r} has no DGA")
     start = parse_date(date)
     params = dga.params(parse_params(param or []))
+    # the whole range is checked before the first name is printed: a half-written
+    # list followed by an error is worse than an error
+    first, last = date_span(start, ndays)
+    dga.check_dates(first, last)
     seen: set[str] = set()
     write = sys.stdout.write
     try:
@@ -221,9 +225,18 @@ def dga_lookup(
         list[Path] | None, typer.Option("--file", "-f", help="File of domains (or rank,domain).")
     ] = None,
     around: Annotated[
-        str | None, typer.Option("--around", help="Centre of the window (default today).")
+        str | None,
+        typer.Option("--around", help="Centre of a window (default: each family's active years)."),
     ] = None,
-    years: Annotated[float, typer.Option("--years", help="Years either side of the centre.")] = 2.0,
+    years: Annotated[
+        float | None, typer.Option("--years", help="Years either side of --around (default 2).")
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="First bot date of a window, YYYY-MM-DD.")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last bot date of a window, YYYY-MM-DD.")
+    ] = None,
     family: Annotated[
         list[str] | None, typer.Option("--family", help="Only these families (repeatable).")
     ] = None,
@@ -239,38 +252,39 @@ def dga_lookup(
     """Say which families, on which dates, generate each domain (or a parent of it).
 
     Prints `domain<TAB>family<TAB>dates<TAB>how` per match and `domain<TAB>-` for none.
-    The index is built once per window and cached.
+    By default each family's active years are searched; --around/--years or
+    --from/--to search a window instead. The index is built once per family and
+    year (progress on stderr), cached, and reused by every later window.
 
     Example: sinkhole dga lookup 1du8u2eq5y1iyt43878a8awbt.com --around 2014-07-11
     """
     from sinkhole import dga_index
     from sinkhole import operation as operation_mod
-    from sinkhole.plan import read_domain_list
 
-    names: list[str] = []
+    queries = dga_index.Queries()
     for item in domains or []:
         if item == "-":
-            names.extend(line.strip() for line in sys.stdin if line.strip())
+            for number, line in enumerate(sys.stdin, 1):
+                queries.add(line, f"stdin line {number}")
         else:
-            names.append(item)
+            queries.add(item, "argument")
     for path in file or []:
-        names.extend(read_domain_list(path))
-    if not names:
+        dga_index.read_queries(path, queries)
+    if queries.invalid:
+        what = "name that is not" if queries.invalid == 1 else "names that are not"
+        sys.stderr.write(
+            f"sinkhole: skipped {queries.invalid:,} {what} a domain name, e.g. {queries.example}\n"
+        )
+    if not queries.names:
         raise SinkholeError("no domains to look up: give DOMAIN arguments, '-' or --file")
     params: dict[str, dict[str, Any]] = {}
     if operation is not None:
         op = operation_mod.load(operation)
         params = {t.family: dict(t.dga_params) for t in op.targets if t.dga_params}
-    center = parse_date(around) if around else _today()
-    spec = dga_index.IndexSpec.around(center, years, family, params)
-    with _progress() as bar:
-        task = bar.add_task("building DGA index (cached afterwards)", total=None)
-
-        def progress(_stage: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        parts = dga_index.ensure(spec, cache, progress)
-    found = dga_index.lookup(parts, names)
+    spec = _lookup_spec(around, years, first, last, family, params)
+    with _IndexProgress() as progress:
+        index = dga_index.ensure(spec, cache, progress)
+    found = dga_index.lookup(index, queries.names)
     lines: list[str] = []
     for name, matches in found.items():
         if as_json:
@@ -289,9 +303,69 @@ def dga_lookup(
     except BrokenPipeError:
         sys.stderr.close()
     hits = sum(1 for m in found.values() if m)
-    err.print(
-        f"{hits:,} of {len(found):,} domains generated by a DGA between {spec.start} and {spec.end}"
-    )
+    sys.stderr.write(f"{hits:,} of {len(found):,} domains generated by a DGA {spec.label}\n")
+
+
+def _lookup_spec(
+    around: str | None,
+    years: float | None,
+    first: str | None,
+    last: str | None,
+    names: list[str] | None,
+    params: dict[str, dict[str, Any]],
+) -> Any:
+    """The index coverage the lookup options ask for."""
+    from sinkhole import dga_index
+
+    if (first or last) and (around or years is not None):
+        raise SinkholeError("give either --from/--to or --around/--years, not both")
+    if first or last:
+        if not (first and last):
+            raise SinkholeError("--from and --to go together")
+        return dga_index.IndexSpec.between(parse_date(first), parse_date(last), names, params)
+    if around is None and years is None:
+        return dga_index.IndexSpec.active(names, params, _today())
+    center = parse_date(around) if around else _today()
+    return dga_index.IndexSpec.around(center, 2.0 if years is None else years, names, params)
+
+
+class _IndexProgress:
+    """Index build progress on stderr: a Rich bar on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __enter__(self) -> _IndexProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, unit: str, done: int, total: int) -> None:
+        if not unit:
+            if done < total:
+                self._start(done, total)
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, description=f"DGA index: {unit}")
+        else:
+            sys.stderr.write(f"sinkhole: DGA index: {unit} built ({done}/{total})\n")
+            sys.stderr.flush()
+
+    def _start(self, done: int, total: int) -> None:
+        if err.is_terminal:
+            self.bar = _progress()
+            self.bar.start()
+            self.task = self.bar.add_task("DGA index (built once, cached)", total=total)
+            self.bar.update(self.task, completed=done)
+        else:
+            sys.stderr.write(
+                f"sinkhole: building the DGA index: {total - done} of {total} (family, year) "
+                "files to build, cached for later lookups\n"
+            )
+            sys.stderr.flush()
 
 
 def _match_json(match: Any) -> dict[str, Any]:

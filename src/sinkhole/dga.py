@@ -9,12 +9,20 @@ Some DGAs make a bot on day D try the lists of several neighbouring periods
 (Pushdo walks from 30 days back to 14 days ahead). `DgaInfo.lookaround` says
 so; :meth:`BaseDga.generate` then concatenates the neighbouring lists, and the
 plan and the reverse index work on the per-period lists.
+
+Two date ranges matter and are kept apart: the bot dates a model *can*
+generate for (`BaseDga.bounds`, the algorithm's own limits and Python's
+0001-01-01..9999-12-31, checked before any output), and the years a family
+was *seen* active (`DgaInfo.active_years`, from the public record, the default
+coverage of the reverse index).
 """
 
 from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -24,6 +32,9 @@ from sinkhole.types import ParamValue, Seeding
 
 #: The key every date maps to in a time-independent DGA.
 TIMELESS = dt.date(1970, 1, 1)
+#: How far `BaseDga.bounds` walks in from the calendar's ends (a month plus a lookaround).
+_EDGE_PROBE = 400
+_DATE_SHAPE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,9 @@ class DgaInfo:
     lookaround: tuple[int, int] = (0, 0)
     reference: str = ""
     notes: str = ""
+    #: First and last year the family's bots were seen using this DGA (public record; the
+    #: module docstring cites it). None: unknown, and the reverse index covers recent years.
+    active_years: tuple[int, int] | None = None
 
     @property
     def per_day(self) -> int:
@@ -107,6 +121,9 @@ class BaseDga(abc.ABC):
 
     name: ClassVar[str]
     info: ClassVar[DgaInfo]
+    #: The bot dates the algorithm is defined for; `bounds` narrows it further so
+    #: that neighbouring periods never fall off Python's calendar.
+    supported: ClassVar[tuple[dt.date, dt.date]] = (dt.date.min, dt.date.max)
 
     @abc.abstractmethod
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
@@ -129,6 +146,36 @@ class BaseDga(abc.ABC):
             values[key] = known[key].parse(raw)
         return values
 
+    @functools.cached_property
+    def bounds(self) -> tuple[dt.date, dt.date]:
+        """The first and last bot date this DGA generates for."""
+        low, high = self.supported
+        # a period start or a lookaround neighbour of an edge day may lie outside the
+        # calendar; walk inwards to the first day whose every key exists
+        for _ in range(_EDGE_PROBE):
+            if self._keys_exist(low):
+                break
+            low += dt.timedelta(days=1)
+        for _ in range(_EDGE_PROBE):
+            if self._keys_exist(high):
+                break
+            high -= dt.timedelta(days=1)
+        return low, high
+
+    def _keys_exist(self, date: dt.date) -> bool:
+        try:
+            self.keys_for_day(date)
+        except (OverflowError, ValueError, DgaError):
+            return False
+        return True
+
+    def check_dates(self, first: dt.date, last: dt.date) -> None:
+        """A DgaError unless every bot date in [first, last] is within `bounds`."""
+        low, high = self.bounds
+        if first < low or last > high:
+            span = str(first) if first == last else f"{first}..{last}"
+            raise DgaError(f"{self.name} generates for bot dates {low}..{high} only, not {span}")
+
     def keys_for_day(self, date: dt.date) -> list[dt.date]:
         """The period keys whose lists a bot tries on `date`, in order."""
         before, after = self.info.lookaround
@@ -136,6 +183,7 @@ class BaseDga(abc.ABC):
 
     def key_spans(self, first: dt.date, last: dt.date) -> dict[dt.date, tuple[dt.date, dt.date]]:
         """For each period key, the first and last bot day in [first, last] that uses it."""
+        self.check_dates(first, last)
         spans: dict[dt.date, tuple[dt.date, dt.date]] = {}
         for offset in range((last - first).days + 1):
             day = first + dt.timedelta(days=offset)
@@ -146,6 +194,9 @@ class BaseDga(abc.ABC):
 
     def generate(self, date: dt.date, **params: ParamValue) -> list[str]:
         """Every domain a bot tries on `date`, in the bot's own order."""
+        low, high = self.bounds
+        if not low <= date <= high:
+            self.check_dates(date, date)
         values = self.params(params)
         out: list[str] = []
         for key in self.keys_for_day(date):
@@ -158,7 +209,28 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
+        pass
+    shape = _DATE_SHAPE.fullmatch(text.strip())
+    if shape is None:
         raise DgaError(f"bad date {text!r}: expected YYYY-MM-DD") from None
+    try:
+        dt.date(*(int(part) for part in shape.groups()))
+    except ValueError as exc:
+        # well formed but impossible (2024-02-30): say why, not what shape to use
+        raise DgaError(f"bad date {text!r}: not a real date: {exc}") from None
+    raise DgaError(f"bad date {text!r}: expected YYYY-MM-DD")  # pragma: no cover
+
+
+def date_span(start: dt.date, count: int) -> tuple[dt.date, dt.date]:
+    """The first and last of `count` consecutive days from `start`, or a DgaError."""
+    if count < 1:
+        raise DgaError(f"{count} days: expected at least 1")
+    try:
+        return start, start + dt.timedelta(days=count - 1)
+    except OverflowError:
+        raise DgaError(
+            f"{count} days from {start} run past {dt.date.max}, the last date there is"
+        ) from None
 
 
 def days(start: dt.date, count: int) -> Iterator[dt.date]:

@@ -1,13 +1,21 @@
 """Reverse DGA lookup: which families generate a domain, and on which dates.
 
-The index holds, for every DGA family and every seeding period in a window
-(default: two years either side of today), each generated domain with the
-first and last bot day that tries it. It is built once per family, in
-parallel, and cached as Parquet under the user's cache folder, keyed by the
-window, the parameters and the family module's source, so an edited family
-is rebuilt and the others are not. Lookups join the queried names (and their
-parent domains, so ``www.<dga-domain>`` is found too) against the index in
-DuckDB.
+The index holds, for every DGA family, each generated domain with the first
+and last bot day that tries it. It is cut into one Parquet file per (family,
+parameter set, year) under the user's cache folder, so:
+
+* a lookup covers each family's active years by default (`DgaInfo.active_years`,
+  from the public record, like DGArchive), and ``--around``/explicit windows
+  map to the years they touch and reuse the files already built;
+* a build is resumable: each year is written atomically (temp file + rename)
+  as soon as it is done, so an interrupted build keeps every finished year;
+* an edited family module or other parameters get files of their own (the
+  folder name hashes the parameters and the module source).
+
+Years are built in parallel worker processes; a progress callback hears of
+each finished (family, year). Lookups join the queried names (and their parent
+domains, so ``www.<dga-domain>`` is found too) against the year files in
+DuckDB, clipping each family's dates to the window asked for.
 """
 
 from __future__ import annotations
@@ -16,9 +24,11 @@ import datetime as dt
 import hashlib
 import inspect
 import json
+import multiprocessing
 import os
+import re
+import signal
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +37,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sinkhole import __version__, families
-from sinkhole.dga import TIMELESS
+from sinkhole.dga import TIMELESS, BaseDga
 from sinkhole.exceptions import DgaError
 from sinkhole.types import ParamValue
 
-#: Called as progress(family, done, total) while the index is built.
+#: Called as progress(unit, done, total) while the index is built; unit names the
+#: (family, year) just finished ("" for the first call, before any is built).
 Progress = Callable[[str, int, int], None]
 
 SCHEMA = pa.schema(
@@ -44,6 +55,11 @@ SCHEMA = pa.schema(
     ]
 )
 
+#: Years either side of today covered for a family that declares no active years.
+RECENT_YEARS = 2
+_OLD_PART = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}\.parquet")
+_TMP = re.compile(r".*\.tmp(\d+)")
+
 
 def default_cache_dir() -> Path:
     """Where built indexes are kept: $XDG_CACHE_HOME/sinkhole/dga-index."""
@@ -51,13 +67,36 @@ def default_cache_dir() -> Path:
     return Path(base) / "sinkhole" / "dga-index"
 
 
+def _dga(name: str) -> BaseDga:
+    family = families.get(name)
+    if family.dga is None:
+        raise DgaError(f"family {family.name!r} has no DGA to index")
+    return family.dga
+
+
+def _clamped(center: dt.date, days: int) -> dt.date:
+    ordinal = center.toordinal() + days
+    return dt.date.fromordinal(min(max(ordinal, 1), dt.date.max.toordinal()))
+
+
 @dataclass(frozen=True)
 class IndexSpec:
-    """What an index covers: a window of bot dates, and families with their parameters."""
+    """What an index covers: per family, a window of bot dates and its parameters."""
 
-    start: dt.date
-    end: dt.date
+    windows: Mapping[str, tuple[dt.date, dt.date]]
     params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+    #: How the windows were chosen, for messages ("each family's active years", a range).
+    label: str = ""
+
+    @property
+    def start(self) -> dt.date:
+        """The earliest bot date covered."""
+        return min(lo for lo, _ in self.windows.values())
+
+    @property
+    def end(self) -> dt.date:
+        """The latest bot date covered."""
+        return max(hi for _, hi in self.windows.values())
 
     @classmethod
     def around(
@@ -70,35 +109,119 @@ class IndexSpec:
         """A window of `years` either side of `center` over `names` (default: every DGA)."""
         if not 0 < years <= 10:
             raise DgaError(f"index window of {years} years: expected more than 0 and at most 10")
-        half = dt.timedelta(days=round(365.25 * years))
-        chosen = list(names) if names else [f.name for f in families.all_families() if f.dga]
-        values: dict[str, dict[str, ParamValue]] = {}
+        half = round(365.25 * years)
+        return cls.between(_clamped(center, -half), _clamped(center, half), names, params)
+
+    @classmethod
+    def between(
+        cls,
+        first: dt.date,
+        last: dt.date,
+        names: Iterable[str] | None = None,
+        params: Mapping[str, Mapping[str, ParamValue]] | None = None,
+    ) -> IndexSpec:
+        """Bot dates `first`..`last` over `names` (default: every DGA that can generate them)."""
+        if last < first:
+            raise DgaError(f"index window {first}..{last}: the end is before the start")
+        chosen = _chosen(names)
+        windows: dict[str, tuple[dt.date, dt.date]] = {}
         for name in chosen:
-            family = families.get(name)
-            if family.dga is None:
-                raise DgaError(f"family {family.name!r} has no DGA to index")
-            values[family.name] = family.dga.params((params or {}).get(family.name, {}))
-        return cls(center - half, center + half, values)
+            low, high = _dga(name).bounds
+            if first <= high and last >= low:
+                windows[name] = (max(first, low), min(last, high))
+            elif names:
+                _dga(name).check_dates(first, last)
+        if not windows:
+            raise DgaError(f"no DGA family generates for bot dates {first}..{last}")
+        return cls(windows, _values(windows, params), f"between {first} and {last}")
+
+    @classmethod
+    def active(
+        cls,
+        names: Iterable[str] | None = None,
+        params: Mapping[str, Mapping[str, ParamValue]] | None = None,
+        today: dt.date | None = None,
+    ) -> IndexSpec:
+        """Each family's active years (recent years around `today` if it declares none)."""
+        now = today or dt.datetime.now(dt.UTC).date()
+        windows: dict[str, tuple[dt.date, dt.date]] = {}
+        for name in _chosen(names):
+            dga = _dga(name)
+            years = dga.info.active_years
+            if years is None:
+                years = (now.year - RECENT_YEARS, now.year + RECENT_YEARS)
+            low, high = dga.bounds
+            first = max(dt.date(max(years[0], 1), 1, 1), low)
+            last = min(dt.date(min(years[1], 9999), 12, 31), high)
+            if first <= last:
+                windows[name] = (first, last)
+        if not windows:
+            raise DgaError("no DGA family to index")
+        return cls(windows, _values(windows, params), "in each family's active years")
 
     def key(self, family: str) -> str:
-        """Cache key of one family's part: window, parameters and module source."""
-        module = inspect.getmodule(families.get(family).dga)
+        """Cache key of one family's files: version, parameters and module source."""
+        module = inspect.getmodule(_dga(family))
         source = inspect.getsource(module) if module else ""
         blob = json.dumps(
-            [__version__, family, str(self.start), str(self.end), dict(self.params[family])],
-            sort_keys=True,
-            default=str,
+            [__version__, family, dict(self.params[family])], sort_keys=True, default=str
         )
         return hashlib.sha256((blob + source).encode()).hexdigest()[:20]
+
+    def units(self, folder: Path) -> list[Unit]:
+        """The (family, year) files this spec needs, built or not."""
+        out: list[Unit] = []
+        for name, (first, last) in self.windows.items():
+            dga = _dga(name)
+            base = folder / name / self.key(name)
+            values = dict(self.params[name])
+            if dga.info.seeding == "time-independent":
+                low, high = dga.bounds
+                out.append(Unit(name, values, None, low, high, base / "any.parquet"))
+                continue
+            for year in range(first.year, last.year + 1):
+                lo, hi = max(dt.date(year, 1, 1), dga.bounds[0]), dt.date(year, 12, 31)
+                hi = min(hi, dga.bounds[1])
+                out.append(Unit(name, values, year, lo, hi, base / f"{year}.parquet"))
+        return out
+
+
+def _chosen(names: Iterable[str] | None) -> list[str]:
+    given = list(names or [])
+    if given:
+        return [families.get(n).name for n in given]
+    return [f.name for f in families.all_families() if f.dga]
+
+
+def _values(
+    windows: Mapping[str, object], params: Mapping[str, Mapping[str, ParamValue]] | None
+) -> dict[str, dict[str, ParamValue]]:
+    given = params or {}
+    return {name: _dga(name).params(given.get(name, {})) for name in windows}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file of the index: a family's domains for the bot days of one year (or any date)."""
+
+    family: str
+    params: dict[str, ParamValue]
+    year: int | None
+    first: dt.date
+    last: dt.date
+    path: Path
+
+    @property
+    def label(self) -> str:
+        """`necurs 2015`, or `ramnit (any date)`."""
+        return f"{self.family} {self.year if self.year is not None else '(any date)'}"
 
 
 def build_family(
     family: str, params: Mapping[str, ParamValue], start: dt.date, end: dt.date
 ) -> pa.Table:
-    """The index rows of one family over [start, end]."""
-    dga = families.get(family).dga
-    if dga is None:
-        raise DgaError(f"family {family!r} has no DGA to index")
+    """The index rows of one family over bot dates [start, end]."""
+    dga = _dga(family)
     values = dga.params(params)
     names: list[str] = []
     firsts: list[dt.date] = []
@@ -121,13 +244,56 @@ def build_family(
     )
 
 
-def _build_part(job: tuple[str, dict[str, ParamValue], dt.date, dt.date, str]) -> str:
-    family, params, start, end, path = job
-    table = build_family(family, params, start, end)
-    tmp = f"{path}.tmp{os.getpid()}"
+def _build_unit(unit: Unit) -> Unit:
+    if unit.year is None:
+        # a time-independent list: one key, whatever the span; build it over one day
+        table = build_family(unit.family, unit.params, unit.first, unit.first)
+        count = table.num_rows
+        table = table.set_column(2, "first_day", pa.array([unit.first] * count, pa.date32()))
+        table = table.set_column(3, "last_day", pa.array([unit.last] * count, pa.date32()))
+    else:
+        table = build_family(unit.family, unit.params, unit.first, unit.last)
+    unit.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = unit.path.with_name(f"{unit.path.name}.tmp{os.getpid()}")
     pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-    return family
+    os.replace(tmp, unit.path)
+    return unit
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the
+    # workers must not each print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _tidy(folder: Path) -> None:
+    """Remove files of the old one-file-per-window layout and temp files of dead builds."""
+    for path in folder.glob("*.parquet"):
+        if _OLD_PART.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+    for path in folder.glob("*/*/*.tmp*"):
+        match = _TMP.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A built index: what it covers and its files."""
+
+    spec: IndexSpec
+    parts: tuple[Path, ...]
+    built: int
 
 
 def ensure(
@@ -135,40 +301,45 @@ def ensure(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
-) -> list[Path]:
-    """The index parts for `spec`, building (in parallel) those not cached yet."""
+) -> Index:
+    """The index for `spec`, building (in parallel) the years not cached yet."""
     folder = cache_dir or default_cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _tidy(folder)
     except OSError as exc:
         raise DgaError(f"cannot create the index cache {folder}: {exc.strerror}") from None
-    parts = {name: folder / f"{name}-{spec.key(name)}.parquet" for name in spec.params}
-    todo = [
-        (name, dict(spec.params[name]), spec.start, spec.end, str(path))
-        for name, path in parts.items()
-        if not path.exists()
-    ]
-    done = len(parts) - len(todo)
+    units = spec.units(folder)
+    todo = [u for u in units if not u.path.exists()]
+    done = len(units) - len(todo)
     if progress:
-        progress("index", done, len(parts))
-    if todo:
-        count = min(len(todo), workers or os.cpu_count() or 1)
-        try:
-            if count == 1:
-                results: Iterable[str] = map(_build_part, todo)
-                for _ in results:
+        progress("", done, len(units))
+    count = min(len(todo), workers or os.cpu_count() or 1)
+    try:
+        if count <= 1:
+            for unit in todo:
+                _build_unit(unit)
+                done += 1
+                if progress:
+                    progress(unit.label, done, len(units))
+        elif todo:
+            pool = multiprocessing.get_context().Pool(count, initializer=_quiet_worker)
+            try:
+                for unit in pool.imap_unordered(_build_unit, todo):
                     done += 1
                     if progress:
-                        progress("index", done, len(parts))
+                        progress(unit.label, done, len(units))
+            except BaseException:
+                # interrupted or failed: stop the workers now; every year written so far stays
+                pool.terminate()
+                raise
             else:
-                with ProcessPoolExecutor(max_workers=count) as pool:
-                    for _ in pool.map(_build_part, todo):
-                        done += 1
-                        if progress:
-                            progress("index", done, len(parts))
-        except OSError as exc:
-            raise DgaError(f"cannot write the index cache {folder}: {exc.strerror}") from None
-    return list(parts.values())
+                pool.close()
+            finally:
+                pool.join()
+    except OSError as exc:
+        raise DgaError(f"cannot write the index cache {folder}: {exc.strerror}") from None
+    return Index(spec, tuple(u.path for u in units), len(todo))
 
 
 @dataclass(frozen=True)
@@ -192,6 +363,64 @@ def normalize_query(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+
+
+def valid_name(name: str) -> bool:
+    """Whether a normalized name is a domain name: two or more LDH labels, 253 octets at most."""
+    return len(name) <= 253 and _NAME.fullmatch(name) is not None
+
+
+@dataclass
+class Queries:
+    """Names to look up, and what was skipped because it is not a domain name."""
+
+    names: list[str] = field(default_factory=list)
+    invalid: int = 0
+    example: str = ""
+
+    def add(self, raw: str, where: str) -> None:
+        """Keep `raw` if it is a domain name (IDNs as their A-labels), else count it."""
+        name = normalize_query(raw)
+        if not name:
+            return
+        if not name.isascii():
+            try:
+                name = name.encode("idna").decode("ascii")
+            except UnicodeError:
+                name = ""
+        if name and valid_name(name):
+            self.names.append(name)
+            return
+        self.invalid += 1
+        if not self.example:
+            self.example = f"{raw[:40]!r} ({where})"
+
+
+def read_queries(path: Path, into: Queries) -> None:
+    """Add the names of a list file (one a line, or `rank,domain`) to `into`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DgaError(
+            f"{path}: cannot read the list of domains to look up: {exc.strerror}"
+        ) from None
+    if b"\0" in data[:8192]:
+        raise DgaError(f"{path}: a binary file, not a list of domain names")
+    before = (len(into.names), into.invalid)
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        item = line.split("#", 1)[0].strip()
+        if "," in item:
+            item = item.rsplit(",", 1)[1].strip()
+        if item:
+            into.add(item, f"{path.name} line {number}")
+    if len(into.names) == before[0]:
+        skipped = into.invalid - before[1]
+        detail = f": {skipped:,} lines are not domain names" if skipped else " (it is empty)"
+        raise DgaError(f"{path}: no domain names in it{detail}")
+
+
 def _candidates(names: list[str]) -> pa.Table:
     query: list[str] = []
     candidate: list[str] = []
@@ -203,21 +432,33 @@ def _candidates(names: list[str]) -> pa.Table:
     return pa.table({"query": query, "domain": candidate})
 
 
-def lookup(parts: list[Path], names: Iterable[str]) -> dict[str, list[Match]]:
-    """For each name, the families (and dates) that generate it or a parent of it."""
+def lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
+    """For each name, the families (and dates in the index's windows) that generate it."""
     wanted = list(dict.fromkeys(normalize_query(n) for n in names if n.strip()))
     result: dict[str, list[Match]] = {name: [] for name in wanted}
-    if not wanted or not parts:
+    if not wanted or not index.parts:
         return result
     candidates = _candidates(wanted)  # noqa: F841  (read by DuckDB by name)
-    files = [str(p) for p in parts]
+    spec = index.spec
+    windows = pa.table(  # noqa: F841  (read by DuckDB by name)
+        {
+            "family": list(spec.windows),
+            "lo": pa.array([w[0] for w in spec.windows.values()], pa.date32()),
+            "hi": pa.array([w[1] for w in spec.windows.values()], pa.date32()),
+        }
+    )
+    files = [str(p) for p in index.parts]
     con = duckdb.connect()
     try:
         rows = con.execute(
             """
             SELECT c.query, i.family, i.domain, i.any_date,
-                   list(struct_pack(a := i.first_day, b := i.last_day) ORDER BY i.first_day)
-            FROM candidates c JOIN read_parquet(?) i USING (domain)
+                   list(struct_pack(a := greatest(i.first_day, w.lo),
+                                    b := least(i.last_day, w.hi)) ORDER BY i.first_day)
+            FROM candidates c
+            JOIN read_parquet(?) i USING (domain)
+            JOIN windows w ON w.family = i.family
+            WHERE i.any_date OR (i.last_day >= w.lo AND i.first_day <= w.hi)
             GROUP BY ALL
             """,
             [files],

@@ -123,7 +123,7 @@ def test_keys_never_after_the_date() -> None:
 
 def test_unsupported_dates_and_bad_variant() -> None:
     dga = _dga()
-    with pytest.raises(DgaError, match="1901-2099"):
+    with pytest.raises(DgaError, match=r"bot dates 1901-01-01\.\.2099-12-31 only, not 2100-01-01"):
         dga.generate(dt.date(2100, 1, 1))
     with pytest.raises(DgaError, match="1901-2099"):
         dga.period_start(dt.date(1900, 12, 31))

@@ -17,6 +17,11 @@ letters, so the list is one cycle; for the published seed
 ``earnestnessbiophysicalohax.com`` it returns to the seed after 15 372
 domains. We list the first ``count`` (1000, as in the published examples);
 the list is the same on every day.
+
+Active years: 2013-2015. Bader's samples and DGArchive's banjori feed date
+from 2013 (the MultiBanker 2 campaigns) into 2015, when his analysis was
+published. The list does not depend on the date, so these years are metadata
+only: the reverse index holds one date-independent list.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class BanjoriDga(BaseDga):
         per_period=DEFAULT_COUNT,
         tlds=("com",),
         seeding="time-independent",
+        active_years=(2013, 2015),
         params=(
             DgaParam("seed", DEFAULT_SEED, "seed domain hard-coded in the build (first domain)"),
             DgaParam(

@@ -19,6 +19,9 @@ system date (UTC here).
 
 Note: ``info.tlds`` lists the suffixes emitted, "co.uk" included, plus "uk",
 the last label of the "co.uk" domains.
+
+Active years: 2013-2014, from the first sightings in September 2013 to
+Operation Tovar (June 2014), as above (Fortinet 2014; Bitdefender 2013).
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class CryptoLockerDga(BaseDga):
         per_period=PER_DAY,
         tlds=(*SUFFIXES, "uk"),
         seeding="time-dependent",
+        active_years=(2013, 2014),
         params=(),
         reference="https://blog.fortinet.com/2014/01/16/a-closer-look-at-cryptolocker-s-dga",
         notes="a bot starts at a random index and wraps around the day's list; "

@@ -14,6 +14,10 @@ with Schrage's decomposition but without the correction for negative values,
 ``rand(n) = s mod n`` after each step. Each domain takes a length
 ``8 + rand(13)`` (8-20 letters), then that many letters ``'a' + rand(26)``,
 then ``.com``. The list is the same on every day.
+
+Active years: 2013-2014. Check Point's analysis (August 2014) and Bader's
+(2015) describe samples of 2013-2014; we chose that span. The list does not
+depend on the date, so these years are metadata only.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class DirCryptDga(BaseDga):
         per_period=DEFAULT_COUNT,
         tlds=("com",),
         seeding="time-independent",
+        active_years=(2013, 2014),
         params=(
             DgaParam(
                 "seed",

@@ -20,6 +20,10 @@ the label length (7-12), one output per letter spells it (``% 26``), and the
 TLD is ``tlds[i % 4]``. 1000 domain numbers give 2000 names a week, with
 repeats. The week turns at 21:46:40 UTC on Mondays, so with UTC dates the
 periods run Tuesday to Monday.
+
+Active years: 2008-2014. The second DGA counts weeks from 2008-03-31 and
+Bader (2015) reports that infections with the newer DGAs peaked in July 2014
+(samples listed in his post); we cover 2008 through 2014.
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ class KrakenV2Dga(BaseDga):
         per_period=2 * _COUNT,
         tlds=(*TLD_SETS[1], "org", *TLD_SETS[2]),
         seeding="time-dependent",
+        active_years=(2008, 2014),
         params=(
             DgaParam("seed_set", "a", "hard-coded seed pair of the sample", choices=("a", "b")),
             DgaParam(

@@ -20,6 +20,9 @@ the emulated bots and decoded by the sinkhole:
 integer 1-255; ``machine`` is 1-63 characters of ``[A-Za-z0-9._-]``. The C&C
 answers "no task": ``200 OK`` with an empty body over HTTP, ``b"MGDS\\x00"``
 over raw TCP/UDP (5 bytes, never more than a check-in, so no amplification).
+
+Active years: 2026-2027, the lab operation's window (examples/megad-sim.toml
+starts 2026-12-01 and holds 30 days). Synthetic: no real bot ever used it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class MegadSimDga(BaseDga):
         per_period=24,
         tlds=_TLDS,
         seeding="time-dependent",
+        active_years=(2026, 2027),
         params=(
             DgaParam("seed", "megad-sim-lab", "HMAC key shared by every bot of a build"),
             DgaParam("count", 24, "domains generated per day", minimum=1, maximum=100_000),

@@ -18,6 +18,11 @@ counted from the end (6, 5, .. 1) divides the index. A bot tries 800
 consecutive indices (mod 1020) starting at ``17 * minute``, so over an hour
 every one of the 1020 names is used; this module lists the whole pool in
 index order.
+
+Active years: 2010-2011. Murofet/LICAT appeared in October 2010
+(ThreatExpert published the DGA on 2010-10-15; Trend Micro's LICAT analysis,
+November 2010); Bader (2015) describes two later variants. The end is not
+published; we chose 2011, when the later variants took over.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class MurofetV1Dga(BaseDga):
         per_period=_POOL,
         tlds=_TLDS,
         seeding="time-dependent",
+        active_years=(2010, 2011),
         reference="Johannes Bader, 'Three Variants of Murofet's DGA' (bin.re, 2015); DGArchive",
         notes=(
             "buckets are the day rounded down to a multiple of 7: days 1-6, 7-13, 14-20, "

@@ -17,6 +17,10 @@ and ``2k+1`` therefore share a label. The TLD is the first of ``biz info org
 net com`` whose position counted from the end (5, 4, .. 1) divides the index.
 A bot tries 800 consecutive indices (mod 1020) starting at ``17 * minute``;
 this module lists the whole daily pool in index order.
+
+Active years: 2011-2013. Bader (2015) places this variant after the first
+(late 2010); the exact last year is not published, so we chose 2011-2013 to
+cover the later Murofet samples in DGArchive without overreaching.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class MurofetV2Dga(BaseDga):
         per_period=_POOL,
         tlds=_TLDS,
         seeding="time-dependent",
+        active_years=(2011, 2013),
         params=(
             DgaParam(
                 "key",

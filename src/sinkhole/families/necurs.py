@@ -25,6 +25,11 @@ values sit in 80-bit lanes of one big integer (the largest intermediate,
 ``v + (v << 15) + 8 i``, stays below 2**80, so lanes never carry into each
 other), sorted by their round count so lanes that are done can be split off
 the top. Each CPython big-integer operation then does the work of every lane.
+
+Active years: 2012-2020. Microsoft's Digital Crimes Unit counts infections
+"since 2012" and disrupted the botnet on 2020-03-10 (Microsoft DCU, Shadowserver
+"Has the Sun Set on the Necurs Botnet?", 2020). Microsoft also blocked the
+names of the next 25 months (to 2022); look those up with ``--around``.
 """
 
 from __future__ import annotations
@@ -123,6 +128,7 @@ class NecursDga(BaseDga):
         per_period=_COUNT,
         tlds=_TLDS,
         seeding="time-dependent",
+        active_years=(2012, 2020),
         params=(
             DgaParam(
                 "magic",

@@ -19,6 +19,9 @@ TLD follows ``seq``: .com if seq % 4 == 0, else .org if seq % 3 == 0, else .biz
 if seq % 2 == 0, else .net. A bot starts at a random ``seq`` and walks up
 (wrapping), so all ``count`` domains of the day matter; they are listed here
 in ``seq`` order. Dates are UTC.
+
+Active years: 2014-2015, from the first report (Malcovery, 2014-07-10) into
+2015, as seen by Arbor Networks' and OpenDNS's sinkholes.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class NewGozDga(BaseDga):
         per_period=DEFAULT_COUNT,
         tlds=("com", "net", "biz", "org"),
         seeding="time-dependent",
+        active_years=(2014, 2015),
         params=(
             DgaParam(
                 "key",

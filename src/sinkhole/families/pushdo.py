@@ -25,6 +25,10 @@ on the numbers, not on calendar days. Here the period key of a day number
 ``n`` is the date with ordinal ``n - 381``: for 1901-2099 it lies 0-4 days
 before the calendar day that produced it, and every neighbour ``n + j`` has a
 key of its own, so the base class' plan and reverse index work unchanged.
+
+Active years: 2013-2017. The DGA was reported in 2013 (Damballa, Dell
+SecureWorks); Check Point still ranked Pushdo sixth of its most wanted malware
+in November 2017 (SC Magazine, 2017-12-15). We chose 2013-2017.
 """
 
 from __future__ import annotations
@@ -95,11 +99,13 @@ class PushdoDga(BaseDga):
     """Pushdo: 30 MD5-chained domains per bot day number, 45 day numbers a day."""
 
     name = "pushdo"
+    supported = (_FIRST, _LAST)
     info = DgaInfo(
         period="daily",
         per_period=_PER_DAY,
         tlds=("kz", "com"),
         seeding="time-dependent",
+        active_years=(2013, 2017),
         params=(
             DgaParam(
                 "variant",

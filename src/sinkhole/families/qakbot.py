@@ -20,6 +20,11 @@ The optimized generator below seeds CPython's own (C) Mersenne Twister with
 the exact MT19937 state via ``random.Random.setstate`` and draws the words in
 bulk; the scaling is done with integers (``(r * n) >> 28``), which equals the
 float formula exactly because ``r * n`` needs at most 33 bits.
+
+Active years: 2016-2023: the DGA builds were analysed in 2016 (Bader), and
+Qakbot ran until the FBI-led Operation Duck Hunt (August 2023). Later builds
+mostly carried IP lists, so the end is generous on purpose: a random 8-25
+letter name is not mistaken for a benign one.
 """
 
 from __future__ import annotations
@@ -113,6 +118,7 @@ class QakbotDga(BaseDga):
         per_period=_COUNT,
         tlds=("com", "net", "org", "info", "biz"),
         seeding="time-dependent",
+        active_years=(2016, 2023),
         params=(
             DgaParam("seed", 0, "32-bit build seed in the date string (0 in the published sample)"),
             DgaParam("sandbox", False, "the list a bot uses when it believes it runs in a sandbox"),

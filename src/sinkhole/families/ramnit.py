@@ -14,6 +14,10 @@ and wrapped to 32 bits, ``x = 16807 (x mod 127773) - 2836 (x div 127773)
 state becomes ``(p + p div 2^32) mod 2^32`` for ``p`` the product of the states
 before the length draw and after it. TLDs cycle through the sample's list
 (``.com`` in most samples).
+
+Active years: 2010-2015, from Ramnit's turn into a banking trojan (2010)
+to Europol's takedown (February 2015). The list does not depend on the date,
+so these years are metadata only.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class RamnitDga(BaseDga):
         per_period=DEFAULT_COUNT,
         tlds=("com", "click", "bid", "eu"),
         seeding="time-independent",
+        active_years=(2010, 2015),
         params=(
             DgaParam("seed", 0x79159C10, "32-bit seed of the sample (e.g. 0x79159C10)"),
             DgaParam(

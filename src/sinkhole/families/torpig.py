@@ -23,10 +23,14 @@ so the weekly names are not generated here (see the DGA's `notes`).
 
 The bot reads the local clock (GetLocalTime); dates here are taken as the
 bot's local date.
+
+Active years: 2008-2009, the period of the UCSB study and takeover (January
+2009; Stone-Gross et al. 2009).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 from collections.abc import Mapping
@@ -82,7 +86,7 @@ _YEAR_DAYS = {False: _month_days(False), True: _month_days(True)}
 def _year_domains(year: int) -> tuple[int, tuple[tuple[str, str, str], ...]]:
     """The ordinal of 1 January and every day's three domains, for one year."""
     first = dt.date(year, 1, 1).toordinal()
-    leap = dt.date(year + 1, 1, 1).toordinal() - first == 366
+    leap = calendar.isleap(year)  # not via 1 January of year + 1: 9999 has no next year
     y = max(year, 2007)
     c1_base = ((y >> 2) & 0x3FC0) + y
     c3_base = (y & 0xFF) + y
@@ -109,6 +113,7 @@ class TorpigDga(BaseDga):
         per_period=3,
         tlds=TLDS,
         seeding="time-dependent",
+        active_years=(2008, 2009),
         reference="Stone-Gross et al., Your Botnet is My Botnet (CCS 2009), Listing 1",
         notes=(
             "daily domain only: the weekly domain the bot tries first (.com .net .biz) is "
