@@ -256,7 +256,7 @@ def dga_lookup(
     --from/--to search a window instead. The index is built once per family and
     year (progress on stderr), cached, and reused by every later window.
 
-    Example: sinkhole dga lookup 1du8u2eq5y1iyt43878a8awbt.com --around 2014-07-11
+    Example: sinkhole dga lookup 1du8u2eq5y1iyt43878a8awbt.com --family newgoz
     """
     from sinkhole import dga_index
     from sinkhole import operation as operation_mod

@@ -157,7 +157,8 @@ class IndexSpec:
                 windows[name] = (first, last)
         if not windows:
             raise DgaError("no DGA family to index")
-        return cls(windows, _values(windows, params), "in each family's active years")
+        years_text = ", ".join(f"{n} {a.year}-{b.year}" for n, (a, b) in windows.items())
+        return cls(windows, _values(windows, params), f"in its active years ({years_text})")
 
     def key(self, family: str) -> str:
         """Cache key of one family's files: version, parameters and module source."""
