@@ -45,7 +45,7 @@ def op_file(tmp_path: Path) -> Path:
                 "megad-sim" if i % 2 else None,
             )
         )
-    http.append((T0 + 5, "127.2.0.1", "/cfg?id=1", b"\x00\x01bin", "megad-sim"))
+    http.append((T0 + 5, "127.2.0.1", "/cfg?id=1", b"botid=12345&ver=2\r\n\x00\xff", "megad-sim"))
     w.close()
     return path
 
@@ -64,11 +64,11 @@ def test_csv_default_and_filters(op_file: Path) -> None:
     assert rows[0]["src_ip"] == "127.1.0.1"
 
 
-def test_jsonl_with_limit_and_binary_as_hex(op_file: Path) -> None:
+def test_jsonl_with_limit_payload_as_escaped_text(op_file: Path) -> None:
     result = run("events", str(op_file), "--application", "http", "--format", "jsonl")
     [row] = [json.loads(line) for line in result.stdout.splitlines()]
-    assert row["payload_head"] == "000162696e"
-    assert row["timestamp"].startswith("2026-12-01T12:00:00")
+    assert row["payload_head"] == "botid=12345&ver=2\\r\\n\\x00\\xff"
+    assert row["timestamp"] == "2026-12-01T12:00:00.000005Z"
     limited = run("events", str(op_file), "--limit", "3", "--format", "jsonl")
     assert len(limited.stdout.splitlines()) == 3
 
@@ -96,6 +96,13 @@ def test_parquet_export(op_file: Path, tmp_path: Path) -> None:
         (["--format", "parquet"], "--format parquet needs --out FILE"),
         (["--since", "last tuesday"], "--since 'last tuesday': expected an ISO date"),
         (["--data", "/nonexistent/store"], "no event store at /nonexistent/store"),
+        (["--application", "smtp"], "--application 'smtp': expected one of dns, http, tls, raw"),
+        (["--src-ip", "999.1.1.1"], "--src-ip '999.1.1.1': expected an IPv4 or IPv6 address"),
+        (["--family", "nosuch"], "--family 'nosuch': unknown, and the store holds no event"),
+        (
+            ["--since", "2026-12-02", "--until", "2026-12-01"],
+            "--since 2026-12-02T00:00:00+00:00 is not before --until",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line(op_file: Path, args: list[str], message: str) -> None:
@@ -119,3 +126,105 @@ def test_stats_reports_store_and_sensors(op_file: Path) -> None:
         11,
         0,
     )
+
+
+def test_csv_and_jsonl_carry_the_same_text(op_file: Path) -> None:
+    csv_out = run("events", str(op_file), "--application", "http")
+    jsonl_out = run("events", str(op_file), "--application", "http", "--format", "jsonl")
+    [csv_row] = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    [json_row] = [json.loads(line) for line in jsonl_out.stdout.splitlines()]
+    for column in ("timestamp", "payload_head", "src_ip", "http_url"):
+        assert csv_row[column] == json_row[column], column
+    assert csv_row["timestamp"] == "2026-12-01T12:00:00.000005Z"
+    assert csv_row["payload_head"].startswith("botid=12345&ver=2")
+
+
+def test_no_match_says_what_the_store_holds(op_file: Path, tmp_path: Path) -> None:
+    result = run("events", str(op_file), "--since", "2027-01-01", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "sinkhole: no events match; the store holds 11 events on 2026-12-01 (UTC); "
+        "applications: dns, http; families: (none), megad-sim"
+    ]
+    (tmp_path / "empty").mkdir()
+    empty = run("events", str(op_file), "--data", str(tmp_path / "empty"))
+    assert empty.returncode == 0
+    assert empty.stderr.splitlines() == ["sinkhole: no events match; the store holds no events yet"]
+
+
+def test_a_family_known_only_to_the_store_is_accepted(op_file: Path) -> None:
+    w = EventWriter(op_file.parent / "store", "s2")
+    w.buffer(("timestamp", "family"), application="raw").append((T0, "plugin-family"))
+    w.close()
+    result = run("events", str(op_file), "--family", "plugin-family", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["family"] for line in result.stdout.splitlines()] == ["plugin-family"]
+
+
+def _mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_exports_are_private(op_file: Path, tmp_path: Path, fmt: str) -> None:
+    fresh, existing = tmp_path / f"new.{fmt}", tmp_path / f"old.{fmt}"
+    existing.write_text("an older export, readable by all")
+    existing.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        for target in (fresh, existing):
+            result = run("events", str(op_file), "--format", fmt, "--out", str(target))
+            assert result.returncode == 0, result.stderr
+            assert _mode(target) == 0o600, target
+    finally:
+        os.umask(old_umask)
+    assert existing.stat().st_size > 100  # rewritten, not appended to
+
+
+def test_a_bad_segment_is_one_line_and_the_rest_is_read(op_file: Path) -> None:
+    root = op_file.parent / "store"
+    w = EventWriter(root, "s2")
+    w.buffer(("timestamp", "src_ip"), application="raw").append((T0, "127.9.9.9"))
+    w.close()
+    [bad] = root.glob("events/day=*/s2-*.parquet")
+    bad.write_bytes(bad.read_bytes()[:100])  # cut short, as by a full disk or a bad copy
+    result = run("events", str(op_file), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 11
+    [line] = result.stderr.splitlines()
+    assert bad.name in line and "quarantine" in line
+    assert (root / "quarantine" / bad.relative_to(root)).stat().st_size == 100
+    stats = run("stats", str(op_file), "--interval", "0.2")
+    assert stats.returncode == 0, stats.stderr
+    assert "Traceback" not in stats.stderr
+    assert "unreadable files in quarantine: 1" in stats.stdout
+    report = json.loads(run("stats", str(op_file), "--json", "--interval", "0.2").stdout)
+    assert report["store"]["quarantined"] == 1
+
+
+def test_stats_table_has_the_listener_counters(tmp_path: Path) -> None:
+    op = tmp_path / "op.toml"
+    op.write_text(OP)
+    w = EventWriter(tmp_path / "store", "s1")
+    w.counters_source = lambda: {
+        "dns": {"queries": 9, "refused": 3, "malformed": 2, "rate_limited": 7, "dga_unplanned": 4},
+        "http": {"requests": 5, "malformed": 1, "connections_refused": 2},
+    }
+    w.buffer(("timestamp",), application="dns").append((T0,))
+    w.close()
+    report = json.loads(run("stats", str(op), "--json", "--interval", "0.2").stdout)
+    [sensor] = report["sensors"]
+    assert sensor["counters"] == {
+        "refused": 5,
+        "malformed": 3,
+        "rate_limited": 7,
+        "dga_unplanned": 4,
+    }
+    table = run("stats", str(op), "--interval", "0.2").stdout
+    header = next(line for line in table.splitlines() if "sensor" in line)
+    cells = [c.strip() for c in header.strip("┃│ ").replace("┃", "│").split("│")]
+    assert cells[5:9] == ["refused", "malformed", "rate-limited", "dga-unplanned"]
+    row = next(line for line in table.splitlines() if "s1" in line)
+    values = [c.strip() for c in row.strip("│ ").split("│")]
+    assert values[5:9] == ["5", "3", "7", "4"]

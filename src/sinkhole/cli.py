@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,7 +72,8 @@ def _usage_message(exc: ClickException) -> str:
     ctx = getattr(exc, "ctx", None)
     if isinstance(exc, UsageError) and ctx is not None:
         path = ctx.command_path
-        command = path.removeprefix("sinkhole").strip() or "sinkhole"
+        root = ctx.find_root().info_name or ""
+        command = path.removeprefix(root).strip() or root
         return f"{command}: {message} (see {path} --help)"
     return message
 
@@ -555,7 +557,7 @@ def demo_cmd(
     Plans the seizure, simulates the bots' fallback, starts the sinkhole, lets a few thousand
     emulated machines report in live, then emulates the full population for a week offline.
 
-    Example: sinkhole demo --dir /tmp/demo
+    Example: sinkhole demo --dir demo-out --machines 3000 --live-machines 200 --live-seconds 4
     """
     from sinkhole import demo
 
@@ -759,8 +761,9 @@ def _write_private(path: Path, text: str, what: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
+            if stat.S_ISREG(os.fstat(fd).st_mode):  # an existing file, made before: 0600 too
+                os.fchmod(fd, 0o600)
             fh.write(text)
-        os.chmod(path, 0o600)
     except OSError as exc:
         raise SinkholeError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
 
@@ -823,9 +826,14 @@ def population_cmd(
     """
     from sinkhole import population
 
-    root = _data_dir(operation, data)
     if engine not in population.ENGINES:
         raise SinkholeError(f"--engine {engine!r}: expected duckdb or spark")
+    # outputs are checked before the counting, which can take minutes
+    if charts is not None:
+        _check_folder(charts, "the charts folder")
+    if ips is not None:
+        _check_writable(ips, "the address table")
+    root = _data_dir(operation, data)
     with _progress() as bar:
         bar.add_task(f"counting on {engine}", total=None)
         report = population.report(root, engine).as_dict()
@@ -927,12 +935,25 @@ def events_cmd(
         raise SinkholeError(f"--format {fmt!r}: expected one of {', '.join(export.FORMATS)}")
     if fmt == "parquet" and out_file is None:
         raise SinkholeError("--format parquet needs --out FILE")
-    root = _data_dir(operation, data)
     flt = store.Filter(
         _when(since, "--since"), _when(until, "--until"), family, application, src_ip, limit
-    )
+    ).check()
+    root = _data_dir(operation, data)
+    held: dict[str, Any] | None = None
+    if family is not None and family not in families.names():
+        held = store.summary(root)
+        if family not in held["per_family"]:
+            raise SinkholeError(
+                f"--family {family!r}: unknown, and the store holds no event of it; "
+                f"known: {', '.join(families.names())}"
+            )
     table = store.read(root, flt)
     count = export.write(table, fmt, out_file)
+    if not count:
+        # an empty answer must not look like an empty store, nor the other way round
+        sys.stderr.write(
+            f"sinkhole: no events match; {store.holdings(held or store.summary(root))}\n"
+        )
     if out_file is not None:
         err.print(f"wrote {count:,} events to {out_file}")
 
@@ -963,8 +984,9 @@ def stats_cmd(
         out.print(json.dumps(report, indent=2), markup=False)
         return
     table = Table(title=f"sinkhole stats ({root})")
-    for column in ("sensor", "state", "events/s", "durable", "dropped", "listeners"):
-        table.add_column(column)
+    for column in ("sensor", "state", "events/s", "durable", "dropped", *_STATS_COUNTERS.values()):
+        table.add_column(column, justify="left" if column in ("sensor", "state") else "right")
+    table.add_column("listeners")
     for row in report["sensors"]:
         listeners = ", ".join(f"{k} {v:,.0f}/s" for k, v in row["listener_rates"].items())
         table.add_row(
@@ -973,14 +995,39 @@ def stats_cmd(
             f"{row['events_per_s']:,.0f}",
             f"{row['durable']:,}",
             f"{row['dropped']:,}",
+            *(f"{row['counters'][key]:,}" for key in _STATS_COUNTERS),
             listeners or "-",
         )
-    out.print(table)
+    # piped or redirected output is read later: never cut it to an 80-column guess
+    wide = out if out.is_terminal else Console(highlight=False, width=max(out.width, 160))
+    wide.print(table)
     totals = report["store"]
     out.print(
         f"stored events: {totals['events']:,}; unique source IPs: {totals['unique_src_ips']:,}; "
-        f"dropped: {report['dropped']:,}"
+        f"dropped: {report['dropped']:,}; unreadable files in quarantine: "
+        f"{totals['quarantined']:,}"
     )
+
+
+#: Listener counters summed per sensor for `stats` (JSON key: column title).
+_STATS_COUNTERS = {
+    "refused": "refused",
+    "malformed": "malformed",
+    "rate_limited": "rate-limited",
+    "dga_unplanned": "dga-unplanned",
+}
+
+
+def _sensor_counters(listeners: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Refused (DNS REFUSED and connections over a limit), malformed, rate-limited and
+    dga-unplanned, summed over a sensor's listeners."""
+    totals = dict.fromkeys(_STATS_COUNTERS, 0)
+    for counters in listeners.values():
+        totals["refused"] += int(counters.get("refused", 0))
+        totals["refused"] += int(counters.get("connections_refused", 0))
+        for key in ("malformed", "rate_limited", "dga_unplanned"):
+            totals[key] += int(counters.get(key, 0))
+    return totals
 
 
 def _stats_report(
@@ -1007,6 +1054,7 @@ def _stats_report(
                 "durable": now["durable"],
                 "dropped": now["dropped"],
                 "listener_rates": rates,
+                "counters": _sensor_counters(now.get("listeners", {})),
                 "listeners": now.get("listeners", {}),
                 "last_error": now.get("last_error", ""),
             }

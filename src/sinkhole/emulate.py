@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sinkhole import attribution, families
+from sinkhole.events import private
 from sinkhole.events.schema import SCHEMA
 from sinkhole.events.writer import EventWriter
 from sinkhole.exceptions import SinkholeError
@@ -287,9 +288,14 @@ class Truth:
     addresses_file: str = ""
 
     def write(self, path: Path) -> None:
-        """Save as JSON (documented in docs/emulator.md)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(vars(self), indent=2, default=str) + "\n")
+        """Save as JSON (documented in docs/emulator.md), 0600: it lists bot addresses."""
+        write_truth(path, vars(self))
+
+
+def write_truth(path: Path, document: dict[str, Any]) -> None:
+    """Write a ground-truth document as JSON, private (0600 in a 0700 folder if new)."""
+    private.folder(path.parent)
+    private.write_text(path, json.dumps(document, indent=2, default=str) + "\n")
 
 
 def ip_strings(values: U64) -> pa.Array:
@@ -619,9 +625,10 @@ def offline(
     truth = run.truth()
     truth.events = events
     if addresses_file is not None:
-        addresses_file.parent.mkdir(parents=True, exist_ok=True)
+        private.folder(addresses_file.parent)
         spans = run.tally.spans or [SPAN_SCHEMA.empty_table()]
-        pq.write_table(pa.concat_tables(spans), addresses_file, compression="zstd")
+        with private.open_file(addresses_file) as handle:
+            pq.write_table(pa.concat_tables(spans), handle, compression="zstd")
         truth.addresses_file = addresses_file.name
     return truth
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sinkhole import attribution
-from sinkhole.events.writer import EVENTS_DIR
+from sinkhole.events import private, store
 from sinkhole.exceptions import SinkholeError
 
 Engine = Literal["duckdb", "spark"]
@@ -70,8 +69,8 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
     """(backend, events table) over the Parquet store, on DuckDB or a local Spark session."""
     if engine not in ENGINES:
         raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    folder = Path(root) / EVENTS_DIR
-    files = sorted(folder.glob("day=*/*.parquet")) if folder.exists() else []
+    # the same checked listing as every reader: one bad segment is set aside, not fatal
+    files = store.segments(Path(root)).parquet if Path(root).exists() else []
     if not files:
         raise PopulationError(f"no events under {root} (closed Parquet segments are read)")
     if engine == "duckdb":
@@ -80,8 +79,8 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
         # bounded memory: big group-bys spill to disk instead of growing past the limit
         con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.raw_sql("SET preserve_insertion_order = false")
-        spill = Path(tempfile.gettempdir()) / "sinkhole-duckdb"
-        con.raw_sql(f"SET temp_directory = '{spill}'")
+        # spills hold victim addresses: a private per-user folder, never a fixed shared one
+        con.raw_sql(f"SET temp_directory = {private.duckdb_path_literal(private.spill_folder())}")
         try:
             yield con, con.read_parquet([str(f) for f in files])
         finally:
@@ -90,7 +89,11 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
         session = _spark_session()
         con = ibis.pyspark.connect(session)
         try:
-            yield con, con.read_parquet(str(folder))
+            # the checked files, not the folder: Spark would fail on the first bad one
+            session.read.parquet(*[str(f) for f in files]).createOrReplaceTempView(
+                "sinkhole_events"
+            )
+            yield con, con.table("sinkhole_events")
         finally:
             con.disconnect()
     else:
@@ -312,8 +315,9 @@ def address_table(root: Path, out: Path, engine: str = "duckdb") -> int:
         )
         table: pa.Table = con.to_pyarrow(per_ip.order_by("src_ip"))
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, out, compression="zstd")
+        private.folder(out.parent)
+        with private.open_file(out) as handle:  # victim addresses: 0600 from the first byte
+            pq.write_table(table, handle, compression="zstd")
     except OSError as exc:
         raise PopulationError(f"cannot write {out}: {exc.strerror}") from None
     rows: int = table.num_rows

@@ -94,10 +94,16 @@ def test_recovery_reads_every_complete_batch_of_a_cut_segment(tmp_path: Path) ->
     # a crash mid-write: the tail of a fourth batch, cut short
     with open(segment, "ab") as handle:
         handle.write(b"\xff\xff\xff\xff\x10\x00\x00\x00partial")
+    original = segment.read_bytes()
     result = writer.recover(tmp_path)
-    assert result == writer.Recovery(segments=1, events=150, truncated=1)
+    assert result == writer.Recovery(segments=1, events=150, truncated=1, quarantined=1)
     assert not segment.exists()
     assert store.count(tmp_path) == 150
+    # the unreadable tail is kept, not deleted: the whole segment, byte for byte, with a note
+    kept = tmp_path / "quarantine" / "wal" / segment.name
+    assert kept.read_bytes() == original
+    note = kept.with_name(kept.name + ".reason").read_text()
+    assert "after 3 complete batches" in note and "150 readable events" in note
 
 
 def test_unwritable_store_drops_counts_and_resumes(tmp_path: Path) -> None:

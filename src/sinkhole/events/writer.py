@@ -18,6 +18,7 @@ can leave at most one partial batch, i.e. one flush interval, at the tail).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -34,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import ipc
 
+from sinkhole.events import private
 from sinkhole.events.schema import SCHEMA
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 WAL_DIR = "wal"
 EVENTS_DIR = "events"
 STATS_DIR = "stats"
+#: Files that could not be read, kept byte for byte under their relative name (never deleted).
+QUARANTINE_DIR = "quarantine"
+#: Suffix of the note written next to a quarantined file, saying why it is there.
+REASON_SUFFIX = ".reason"
 
 
 def now_us() -> int:
@@ -265,14 +271,12 @@ class EventWriter:
         os.fsync(self._wal_file.fileno())
 
     def _open_segment(self) -> None:
-        folder = self.root / WAL_DIR
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private.folder(self.root / WAL_DIR)
         self._seq += 1
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = folder / f"{self.sensor}-{stamp}-{os.getpid()}-{self._seq:06d}.arrows"
-        handle = open(path, "wb")  # noqa: SIM115 (closed in _close_segment)
+        handle = private.open_file(path)  # closed in _close_segment
         try:
-            os.fchmod(handle.fileno(), 0o600)
             self._wal = ipc.new_stream(handle, SCHEMA)
         except Exception:
             handle.close()
@@ -316,9 +320,8 @@ class EventWriter:
             log.warning("could not convert %s to Parquet (%s); kept for recovery", path.name, exc)
 
     def _write_stats(self) -> None:
-        folder = self.root / STATS_DIR
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = private.folder(self.root / STATS_DIR)
             tmp = folder / f".{self.sensor}.json.tmp"
             document: dict[str, Any] = {"sensor": self.sensor, "pid": os.getpid()}
             document["time"] = time.time()
@@ -326,38 +329,163 @@ class EventWriter:
             document.update(vars(self.stats))
             if self.counters_source is not None:
                 document["listeners"] = self.counters_source()
-            tmp.write_text(json.dumps(document))
+            private.write_text(tmp, json.dumps(document))
             os.replace(tmp, folder / f"{self.sensor}.json")
         except OSError:
             pass
 
 
-def read_segment(path: Path) -> tuple[pa.Table, bool]:
-    """Every complete batch of a WAL segment, and whether its tail was cut short."""
+def conform(table: pa.Table) -> pa.Table:
+    """`table` in the store's schema: known columns cast, missing ones null (or ArrowInvalid)."""
+    if table.schema == SCHEMA:
+        return table
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
+
+
+def _read_wal(path: Path) -> tuple[pa.Table, str]:
+    """Every complete batch of a WAL segment, and what could not be read after them ('' if none).
+
+    Raises FileNotFoundError when the segment is gone (converted since it was listed).
+    """
     batches = []
-    truncated = False
+    problem = ""
     with open(path, "rb") as handle:
         try:
             reader = ipc.open_stream(handle)
-        except (pa.ArrowInvalid, OSError):
-            return SCHEMA.empty_table(), True
+        except (pa.ArrowException, OSError) as exc:
+            return SCHEMA.empty_table(), f"not an Arrow IPC stream ({_one_line(exc)})"
         while True:
             try:
                 batches.append(reader.read_next_batch())
             except StopIteration:
                 break
-            except (pa.ArrowInvalid, OSError):
-                truncated = True
+            except (pa.ArrowException, OSError) as exc:
+                problem = f"cut or damaged after {len(batches)} complete batches ({_one_line(exc)})"
                 break
-    return pa.Table.from_batches(batches, schema=SCHEMA), truncated
+        try:
+            table = conform(pa.Table.from_batches(batches, schema=reader.schema))
+        except pa.ArrowException as exc:
+            return SCHEMA.empty_table(), f"columns do not fit the event schema ({_one_line(exc)})"
+    return table, problem
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+    return text[:200]
+
+
+def read_segment(path: Path) -> tuple[pa.Table, bool]:
+    """Every complete batch of a WAL segment, and whether anything after them was unreadable."""
+    table, problem = _read_wal(path)
+    return table, bool(problem)
 
 
 def segment_to_parquet(path: Path, root: Path) -> int:
-    """Convert one WAL segment into day-partitioned Parquet, then delete it; returns rows."""
-    table, _ = read_segment(path)
+    """Convert one WAL segment into day-partitioned Parquet, then remove it; returns rows.
+
+    A segment is deleted only when every byte of it was read; otherwise it is moved
+    to the quarantine folder (its complete batches are in Parquet all the same).
+    """
+    return _convert(path, Path(root))[0]
+
+
+def _convert(path: Path, root: Path) -> tuple[int, str, bool]:
+    """(rows converted, what could not be read, whether the segment went to quarantine)."""
+    table, problem = _read_wal(path)
     rows = _write_days(table, root, path.stem)
+    if problem and path.stat().st_size > 0:
+        days = _days_note(table)
+        moved = quarantine(
+            root,
+            path,
+            f"WAL segment {problem}; its {rows} readable events are in {EVENTS_DIR}/"
+            f"{days}/{path.stem}.parquet",
+        )
+        return rows, problem, moved is not None
     path.unlink()
-    return rows
+    return rows, problem, False
+
+
+def _days_note(table: pa.Table) -> str:
+    if not table.num_rows:
+        return "(no day)"
+    days = pc.cast(table.column("timestamp"), pa.date32())
+    first, last = pc.min(days).as_py(), pc.max(days).as_py()
+    return f"day={first}" if first == last else f"day={first}..day={last}"
+
+
+def quarantine(root: Path, path: Path, reason: str) -> Path | None:
+    """Move an unreadable file to ``quarantine/<its name under root>`` with a note saying why.
+
+    The file is moved, never copied or rewritten, so its bytes stay as they were.
+    Returns the new path, or None when another process moved it first or the
+    move failed (logged; the file then stays where it is).
+    """
+    root = Path(root)
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        relative = Path(path.name)
+    target = root / QUARANTINE_DIR / relative
+    try:
+        private.folder(target.parent)
+        target = _move_aside(path, target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning(
+            "unreadable %s skipped, left in place (cannot move it to %s: %s): %s",
+            path,
+            target.parent,
+            exc.strerror or exc,
+            reason,
+        )
+        return None
+    with contextlib.suppress(OSError):  # the file itself is safe; the note is a courtesy
+        note = target.with_name(target.name + REASON_SUFFIX)
+        private.write_text(note, f"{relative}: {reason}\n")
+    log.warning("unreadable %s moved to %s: %s", path, target, reason)
+    return target
+
+
+def _move_aside(path: Path, target: Path) -> Path:
+    """Move `path` to `target` (or `target.N` if taken) without ever replacing a file."""
+    for n in range(1000):
+        candidate = target if n == 0 else target.with_name(f"{target.name}.{n}")
+        try:
+            # a hard link never replaces an existing name, unlike rename
+            os.link(path, candidate, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) or candidate.exists():
+                raise
+            os.rename(path, candidate)  # no hard links on this file system
+            return candidate
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            # another process moved it at the same moment: keep one quarantined copy
+            candidate.unlink()
+            raise
+        return candidate
+    raise OSError(f"too many quarantined files named {target.name}")
+
+
+def quarantined(root: Path) -> list[Path]:
+    """The files in the quarantine folder of `root` (without their notes)."""
+    folder = Path(root) / QUARANTINE_DIR
+    if not folder.exists():
+        return []
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(REASON_SUFFIX)
+    )
 
 
 def _write_days(table: pa.Table, root: Path, stem: str) -> int:
@@ -372,13 +500,11 @@ def _write_days(table: pa.Table, root: Path, stem: str) -> int:
 
 
 def write_parquet(table: pa.Table, root: Path, day: dt.date, stem: str) -> Path:
-    """Write one day's rows as a Parquet file, atomically and private (0600)."""
-    folder = root / EVENTS_DIR / f"day={day.isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write one day's rows as a Parquet file, atomically and private (0600 in 0700 folders)."""
+    folder = private.folder(root / EVENTS_DIR / f"day={day.isoformat()}")
     final = folder / f"{stem}.parquet"
     tmp = folder / f".{stem}.parquet.tmp"
-    with open(tmp, "wb") as handle:
-        os.fchmod(handle.fileno(), 0o600)
+    with private.open_file(tmp) as handle:
         pq.write_table(table, handle, compression="zstd")
         handle.flush()
         os.fsync(handle.fileno())
@@ -393,15 +519,21 @@ class Recovery:
     segments: int
     events: int
     truncated: int
+    quarantined: int = 0
 
 
 def recover(root: Path) -> Recovery:
-    """Turn every leftover WAL segment under `root` into Parquet."""
+    """Turn every leftover WAL segment under `root` into Parquet.
+
+    Segments with unreadable bytes (a tail cut by a crash, garbage) are quarantined,
+    not deleted, after their complete batches are converted.
+    """
     folder = Path(root) / WAL_DIR
-    segments = events = truncated = 0
+    segments = events = truncated = moved = 0
     for path in sorted(folder.glob("*.arrows")) if folder.exists() else []:
-        _, cut = read_segment(path)
-        events += segment_to_parquet(path, Path(root))
+        rows, problem, aside = _convert(path, Path(root))
+        events += rows
         segments += 1
-        truncated += int(cut)
-    return Recovery(segments, events, truncated)
+        truncated += int(bool(problem))
+        moved += int(aside)
+    return Recovery(segments, events, truncated, moved)
