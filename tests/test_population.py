@@ -137,3 +137,36 @@ def test_cli_json_charts_and_bad_engine(tmp_path: Path) -> None:
     assert bad.stderr.strip().splitlines() == [
         "sinkhole: error: --engine 'oracle': expected duckdb or spark"
     ]
+
+
+def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    truth = _world(tmp_path / "d", 24, 0.1, 3, 1, 41, machines=800)
+    bad = tmp_path / "d" / "events" / "day=2026-12-01" / "copied-in.parquet"
+    bad.write_bytes(b"PAR1 cut short by a failed copy")
+    op = tmp_path / "op.toml"
+    op.write_text(
+        '[operation]\nname = "p"\nstart = 2026-12-01\nhold_days = 20\n[[targets]]\nfamily = "megad-sim"\n'
+    )
+    ips = tmp_path / "out" / "ips.parquet"
+    old = os.umask(0o022)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "sinkhole", "population", str(op), "--data", str(tmp_path / "d"),
+             "--json", "--ips", str(ips)], capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if "copied-in.parquet" in line] == [
+        line for line in result.stderr.splitlines() if "quarantine" in line
+    ]
+    assert len([line for line in result.stderr.splitlines() if "quarantine" in line]) == 1
+    assert json.loads(result.stdout)["bot_ids"] == truth.machines
+    kept = tmp_path / "d" / "quarantine" / "events" / "day=2026-12-01" / "copied-in.parquet"
+    assert kept.read_bytes() == b"PAR1 cut short by a failed copy"
+    assert os.stat(ips).st_mode & 0o777 == 0o600
