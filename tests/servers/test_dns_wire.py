@@ -101,14 +101,36 @@ def test_any_is_minimal_and_within_three_times_the_query(handler: dns_server.Dns
     assert len(reply.answer) == 1
 
 
-def test_tiny_queries_get_truncated_not_amplified(handler: dns_server.DnsHandler) -> None:
-    # a short name with a SOA authority would exceed 3x: TC is set, the client retries on TCP
+def test_negative_answers_keep_their_soa_and_stay_small(handler: dns_server.DnsHandler) -> None:
+    # RFC 2308: a NODATA always carries the zone's SOA, even for a tiny query without EDNS;
+    # compression (RNAME -> MNAME's domain) keeps it at the query plus 67 octets
     query = q("cc.test", "TXT")
     raw = handler.handle(query.to_wire(), "127.9.0.1", 5000, True)
-    assert raw is not None and len(raw) <= 3 * len(query.to_wire())
+    assert raw is not None and len(raw) == len(query.to_wire()) + 67
+    reply = dns.message.from_wire(raw)
+    assert not reply.flags & dns.flags.TC
+    [soa] = reply.authority
+    assert soa.name.to_text() == "cc.test."
+    assert soa[0].rname.to_text() == "hostmaster.sinkhole.example."
     tcp = handler.handle(query.to_wire(), "127.9.0.1", 5000, False)
-    assert tcp is not None
-    assert dns.message.from_wire(tcp).authority
+    assert tcp is not None and tcp[2:] == raw[2:]
+
+
+def test_big_positive_answers_are_truncated_not_amplified(tmp_path: Path) -> None:
+    many = wire.Records(tuple(f"127.0.0.{i}" for i in range(1, 9)), (), ("ns1.sinkhole.example",),
+                        "hostmaster.sinkhole.example", 300, 1)  # fmt: skip
+    writer = EventWriter(tmp_path, "t")
+    handler = dns_server.DnsHandler(
+        dns_server.NameTable({b"cc.test": ("f", "dga")}),
+        many,
+        dns_server.dns_buffer(writer, "t", "127.0.0.1", 53, "udp"),
+    )
+    query = q("cc.test", "A").to_wire()
+    raw = handler.handle(query, "127.9.0.1", 5000, True)
+    assert raw is not None and len(raw) <= 3 * len(query)
+    assert dns.message.from_wire(raw).flags & dns.flags.TC
+    tcp = handler.handle(query, "127.9.0.1", 5000, False)
+    assert tcp is not None and len(dns.message.from_wire(tcp).answer[0]) == 8
 
 
 def test_edns_is_echoed_and_bad_version_is_badvers(handler: dns_server.DnsHandler) -> None:
@@ -138,17 +160,69 @@ def test_every_query_is_an_event(handler: dns_server.DnsHandler) -> None:
     ]
 
 
-def test_rate_limit_per_prefix_name_and_rcode(handler: dns_server.DnsHandler) -> None:
-    handler.limiter = dns_server.RateLimiter(5)
-    answered = sum(handler.handle(q("seized.example").to_wire(), "127.9.0.1", 1, True) is not None
-                   for _ in range(20))  # fmt: skip
+def test_rate_limit_per_prefix_zone_and_rcode(handler: dns_server.DnsHandler) -> None:
+    handler.limiter = dns_server.RateLimiter(5, clock=lambda: 1000.5)  # one window
+    # random names below one planned domain share its key: a random-subdomain flood is capped
+    answered = sum(
+        handler.handle(q(f"r{i}.seized.example").to_wire(), "127.9.0.1", 1, True) is not None
+        for i in range(20)
+    )
     assert answered == 5
-    # another name from the same resolver is not throttled
+    # another zone from the same resolver is not throttled
     assert handler.handle(q("cc.test").to_wire(), "127.9.0.1", 1, True) is not None
     # another prefix is not throttled either
     assert handler.handle(q("seized.example").to_wire(), "127.10.0.1", 1, True) is not None
+    # TCP answers cannot be spoofed: never limited
+    assert handler.handle(q("x.seized.example").to_wire(), "127.9.0.1", 1, False) is not None
     assert handler.counters.rate_limited == 15
-    assert handler.buffer.rows[-3][8] == "rate-limited"
+    assert handler.buffer.rows[-4][8] == "rate-limited"
+    # refused names from one prefix share one key whatever the name
+    refused = [handler.handle(q(f"r{i}.nope.example").to_wire(), "127.11.0.1", 1, True)
+               for i in range(8)]  # fmt: skip
+    assert sum(r is not None for r in refused) == 5
+
+
+def test_malformed_packets_are_events_with_their_head(handler: dns_server.DnsHandler) -> None:
+    packets = [
+        bytes.fromhex("123401000000000000000000"),  # no question, no EDNS
+        bytes.fromhex("123401000001000100000000") + b"\x01a\x00\x00\x01\x00\x01",
+        bytes.fromhex("123481000001000000000000") + b"\x01a\x00\x00\x01\x00\x01",
+        bytes.fromhex("123429000001000000000000") + b"\x01a\x00\x00\x01\x00\x01",  # UPDATE
+        b"\x00" * 600,  # only its head is kept
+    ]
+    replies = [handler.handle(p, "127.9.0.1", 7, True) for p in packets]
+    assert [r and dns.message.from_wire(r).rcode() for r in replies[:2]] == [1, 1]
+    assert replies[2] is None
+    assert replies[3] is not None and replies[3][3] & 0xF == dns.rcode.NOTIMP
+    rows = handler.buffer.rows
+    assert [(r[5], r[8]) for r in rows] == [(1, "malformed"), (1, "malformed"), (None, "malformed"),
+                                            (4, "unsupported-opcode"), (1, "malformed")]  # fmt: skip
+    assert [r[9] for r in rows] == [p[: dns_server.PAYLOAD_HEAD] for p in packets]
+    assert (handler.counters.malformed, handler.counters.unsupported) == (4, 1)
+
+
+def test_a_label_with_a_dot_is_not_a_planned_name(handler: dns_server.DnsHandler) -> None:
+    one_label = (
+        bytes.fromhex("123401000001000000000000") + b"\x01x\x0eseized.example\x00\x00\x01\x00\x01"
+    )
+    reply = handler.handle(one_label, "127.9.0.1", 1, True)
+    assert reply is not None and dns.message.from_wire(reply).rcode() == dns.rcode.REFUSED
+    # the event shows the name as it is, not as a name that looks planned
+    assert handler.buffer.rows[-1][3] == "x.seized\\.example"
+    above = (
+        bytes.fromhex("123401000001000000000000")
+        + b"\x03a.b\x06seized\x07example\x00\x00\x01\x00\x01"
+    )
+    reply = handler.handle(above, "127.9.0.1", 1, True)
+    assert reply is not None and dns.message.from_wire(reply).answer
+    assert handler.buffer.rows[-1][3] == "a\\.b.seized.example"
+
+
+def test_do_bit_is_echoed(handler: dns_server.DnsHandler) -> None:
+    reply = ask(handler, q("seized.example", use_edns=0, want_dnssec=True))
+    assert reply.ednsflags & dns.flags.DO
+    reply = ask(handler, q("seized.example", use_edns=0))
+    assert not reply.ednsflags & dns.flags.DO
 
 
 @pytest.mark.parametrize(
@@ -225,7 +299,9 @@ def test_repeated_questions_are_answered_from_cache_identically(
     assert len(handler.udp_cache) == 1
     rows = handler.buffer.rows
     assert rows[0][1:] != rows[1][1:]  # distinct sources are recorded
-    assert rows[0][3:] == rows[1][3:] == ("www.seized.example", 1, 0, "megad-sim", "dga", None)
+    assert (
+        rows[0][3:] == rows[1][3:] == ("www.seized.example", 1, 0, "megad-sim", "dga", None, None)
+    )
     assert handler.counters.answered == 2
     # a new plan drops the cached replies: the name is no longer planned
     handler.replace_plan(dns_server.NameTable({}), RECORDS)

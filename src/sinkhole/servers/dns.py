@@ -2,13 +2,18 @@
 
 One handler serves UDP and TCP. It answers planned names (the apex and any
 name below it) with the sinkhole addresses, SOA/NS at the apex, NODATA with
-the SOA otherwise; it never recurses. In resolver-emulation mode (for the
-hard-coded resolver addresses an ISP redirects to us) it answers the same
-names as a recursive resolver would (RA set, AA clear). Every query becomes
-an event; unplanned names that a target family's DGA generates near the
-window are tagged ``dga-unplanned`` so plan gaps show up. A per-(source
-prefix, name, rcode) response-rate limit stops reflection floods without
-throttling the few big resolvers most bots' lookups come through.
+the SOA otherwise; it never recurses and refuses zone transfers. In
+resolver-emulation mode (for the hard-coded resolver addresses an ISP
+redirects to us) it answers the same names as a recursive resolver would (RA
+set, AA clear). Every packet that reaches the listener becomes an event:
+queries with their name, type and rcode; unplanned names that a target
+family's DGA generates near the window are tagged ``dga-unplanned`` so plan
+gaps show up; zone transfer attempts ``zone-transfer``; packets that are no
+query we answer ``malformed`` (or ``unsupported-opcode``) with the head of the
+payload. A response-rate limit per (source prefix, planned zone, rcode), as
+NSD's and BIND's RRL key it, stops reflection floods, random-subdomain ones
+included, without throttling the few big resolvers most bots' lookups come
+through.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ build = wire.build
 
 #: Distinct questions whose replies are kept; the cache is emptied when full.
 CACHE_SIZE = 100_000
+#: Octets of a malformed packet kept in its event.
+PAYLOAD_HEAD = 512
 
 DNS_COLUMNS = (
     "timestamp",
@@ -42,6 +49,7 @@ DNS_COLUMNS = (
     "family",
     "channel",
     "tag",
+    "payload_head",
 )
 
 
@@ -53,11 +61,15 @@ class NameTable:
     suspects: dict[bytes, str] = field(default_factory=dict)
 
     def match(self, query: wire.Query) -> tuple[int, tuple[str, str] | None]:
-        """(index of the planned zone's first label, its family/channel), or (-1, None)."""
+        """(index of the planned zone's first label, its family/channel), or (-1, None).
+
+        Only whole labels are compared: a label with a dot in it never matches.
+        """
         qname = query.qname
         names = self.names
-        for index, start in enumerate(query.labels):
-            hit = names.get(qname[start:] if start else qname)
+        labels = query.label_wire
+        for index in range(query.clean, len(labels)):
+            hit = names.get(qname[labels[index] - 12 :])
             if hit is not None:
                 return index, hit
         return -1, None
@@ -73,27 +85,39 @@ class DnsCounters:
     malformed: int = 0
     rate_limited: int = 0
     dga_unplanned: int = 0
+    zone_transfers: int = 0
+    unsupported: int = 0
 
 
 class RateLimiter:
-    """Fixed one-second windows of responses per (source prefix, name, rcode)."""
+    """Fixed one-second windows of responses per (source prefix, zone, rcode)."""
 
-    def __init__(self, per_second: int, max_keys: int = 1_000_000) -> None:
+    def __init__(
+        self,
+        per_second: int,
+        max_keys: int = 1_000_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.per_second = per_second
         self.max_keys = max_keys
+        self.clock = clock
         self._window = 0
         self._counts: dict[tuple[str, bytes, int], int] = {}
 
-    def allow(self, src_ip: str, name: bytes, rcode: int) -> bool:
-        """Whether one more response to this key fits in the current second."""
+    def allow(self, src_ip: str, zone: bytes, rcode: int) -> bool:
+        """Whether one more response to this key fits in the current second.
+
+        `zone` is the planned zone answered (b"" when none: every refused name from a
+        prefix shares one key, so random names cannot dodge the limit).
+        """
         if self.per_second <= 0:
             return True
-        second = int(time.monotonic())
+        second = int(self.clock())
         counts = self._counts
         if second != self._window:
             self._window = second
             counts.clear()
-        key = (_prefix(src_ip), name, rcode)
+        key = (_prefix(src_ip), zone, rcode)
         seen = counts.get(key, 0)
         if seen >= self.per_second:
             return False
@@ -137,6 +161,20 @@ class DnsHandler:
         self.udp_cache = {}
         self.tcp_cache = {}
 
+    def _unanswerable(
+        self, packet: bytes, src_ip: str, src_port: int, error: wire.MalformedError
+    ) -> bytes | None:
+        """A packet that is no query we answer normally: an event with its head, a header reply."""
+        if error.tag == "malformed":
+            self.counters.malformed += 1
+        else:
+            self.counters.unsupported += 1
+        rcode = error.rcode
+        self.buffer.append((time_ns() // 1000, src_ip, src_port, None, None, rcode, None, None,
+                            error.tag, packet[:PAYLOAD_HEAD]))  # fmt: skip
+        # a header is never longer than the query: no amplification, so no rate limit
+        return None if rcode is None else wire.error_reply(packet, rcode)
+
     def handle(self, packet: bytes, src_ip: str, src_port: int, udp: bool) -> bytes | None:
         """The reply to send (None: send nothing). The hot path: keep it lean."""
         counters = self.counters
@@ -146,55 +184,67 @@ class DnsHandler:
         cache = self.udp_cache if udp else self.tcp_cache
         cached = cache.get(packet[2:])
         if cached is not None:
-            tail, qname, qtype, rcode, family, channel, tag, raw_name = cached
+            tail, qname, qtype, rcode, family, channel, tag, zone = cached
             limiter = self.limiter
-            if limiter.per_second and not limiter.allow(src_ip, raw_name, rcode):
+            if udp and limiter.per_second and not limiter.allow(src_ip, zone, rcode):
                 counters.rate_limited += 1
                 self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, qtype, rcode,
-                                    family, channel, "rate-limited"))  # fmt: skip
+                                    family, channel, "rate-limited", None))  # fmt: skip
                 return None
             if rcode:
                 counters.refused += 1
             else:
                 counters.answered += 1
             if tag is not None:
-                counters.dga_unplanned += 1
-            self.buffer.append(
-                (time_ns() // 1000, src_ip, src_port, qname, qtype, rcode, family, channel, tag)
-            )
+                if tag == "dga-unplanned":
+                    counters.dga_unplanned += 1
+                elif tag == "zone-transfer":
+                    counters.zone_transfers += 1
+            self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, qtype, rcode,
+                                family, channel, tag, None))  # fmt: skip
             reply: bytes = packet[:2] + tail
             return reply
         try:
             query = parse(packet)
-        except wire.MalformedError:
-            counters.malformed += 1
-            if len(packet) >= 12 and not packet[2] & 0x80:
-                return wire.error_reply(packet, wire.FORMERR)
-            return None
+        except wire.MalformedError as error:
+            return self._unanswerable(packet, src_ip, src_port, error)
         family = channel = tag = None
         apex = -1
+        zone = b""
         rcode = wire.REFUSED
-        if query.flags & 0x7800:
-            rcode = wire.NOTIMP
-        elif query.qclass == 1 or query.qclass == 255:  # noqa: PLR1714 (hot path)
+        qtype = query.qtype
+        qclass = query.qclass
+        authoritative = not self.resolver
+        if not query.question:
+            # a header and an OPT (dig +header-only, cookie probes): NOERROR with an OPT
+            rcode, tag, qtype, authoritative = wire.NOERROR, "no-question", None, False
+        elif qclass == 1 or qclass == 255:  # noqa: PLR1714 (hot path)
             apex, hit = self.table.match(query)
             if hit is not None:
                 rcode = 0
                 family, channel = hit
+                zone = query.qname[query.label_wire[apex] - 12 :]
                 if self.resolver:
                     # the bot got here through a hard-coded resolver redirected to us
                     channel = "dns-servers"
+                if qclass == 255:
+                    authoritative = False  # as NSD: QCLASS ANY is answered without AA
             else:
                 suspect = self.table.suspects.get(query.qname)
                 if suspect is not None:
                     family, tag = suspect, "dga-unplanned"
                     counters.dga_unplanned += 1
-        qname = query.qname.decode("ascii", "backslashreplace")
+            if qtype == wire.QTYPE_AXFR or qtype == wire.QTYPE_IXFR:  # noqa: PLR1714
+                # refused (as NSD without a transfer ACL); AXFR over UDP does not exist
+                counters.zone_transfers += 1
+                rcode = wire.NOTIMP if udp and qtype == wire.QTYPE_AXFR else wire.REFUSED
+                tag = "zone-transfer"
+        qname = query.text
         limiter = self.limiter
-        if limiter.per_second and not limiter.allow(src_ip, query.qname, rcode):
+        if udp and limiter.per_second and not limiter.allow(src_ip, zone, rcode):
             counters.rate_limited += 1
-            self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, query.qtype, rcode,
-                                family, channel, "rate-limited"))  # fmt: skip
+            self.buffer.append((time_ns() // 1000, src_ip, src_port, qname, qtype, rcode,
+                                family, channel, "rate-limited", None))  # fmt: skip
             return None
         if rcode:
             counters.refused += 1
@@ -209,15 +259,14 @@ class DnsHandler:
         else:
             limit = 65535
         resolver = self.resolver
-        reply = build(packet, query, rcode, records, apex, not rcode and not resolver,
+        reply = build(packet, query, rcode, records, apex, not rcode and authoritative,
                       resolver and bool(query.flags & 0x0100), limit)  # fmt: skip
         self.buffer.append(
-            (time_ns() // 1000, src_ip, src_port, qname, query.qtype, rcode, family, channel, tag)
+            (time_ns() // 1000, src_ip, src_port, qname, qtype, rcode, family, channel, tag, None)
         )
         if len(cache) >= CACHE_SIZE:
             cache.clear()
-        cache[packet[2:]] = (reply[2:], qname, query.qtype, rcode, family, channel, tag,
-                             query.qname)  # fmt: skip
+        cache[packet[2:]] = (reply[2:], qname, qtype, rcode, family, channel, tag, zone)
         return reply
 
 
