@@ -28,7 +28,7 @@ from sinkhole.events import store
 from sinkhole.events.writer import EventWriter
 from sinkhole.exceptions import SinkholeError
 from sinkhole.progress import progress_bar
-from sinkhole.testing import running_sinkhole
+from sinkhole.servers.background import in_background
 
 LIVE_MACHINES = 3000
 LIVE_DAYS = 1.0
@@ -92,9 +92,8 @@ def run(
 
     console.rule("[bold]4. the sinkhole, live on loopback, with emulated bots reporting in")
     live_data = folder / "live-data"
-    with running_sinkhole(
-        op_path, live_data, "--workers", "2", "--resolver", "127.0.0.1:0"
-    ) as sink:
+    loopback = ["--dns", "127.0.0.1:0", "--http", "127.0.0.1:0", "--resolver", "127.0.0.1:0"]
+    with in_background(op_path, live_data, ["--workers", "2", *loopback]) as sink:
         for line in sink.lines:
             if line.startswith("listening"):
                 console.print(f"  {line}")

@@ -1,20 +1,19 @@
-"""Helpers that tests (ours and users') and benchmarks need: free ports, a real NSD."""
+"""Helpers that tests (ours and users') and benchmarks need: free ports, a real NSD, a sinkhole."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import dns.message
+
+from sinkhole.servers.background import Background, in_background
 
 #: Where Debian puts NSD; root's PATH has it, other users' may not.
 SBIN = "/usr/sbin:/usr/local/sbin"
@@ -116,18 +115,8 @@ def _wait_for_udp(host: str, port: int, proc: subprocess.Popen[bytes], timeout: 
     raise TimeoutError(f"nsd did not answer on {host}:{port} within {timeout}s")
 
 
-@dataclass
-class RunningSinkhole:
-    """Addresses of a sinkhole started by :func:`running_sinkhole`."""
-
-    process: subprocess.Popen[str]
-    data: Path
-    listeners: dict[str, list[tuple[str, int]]]
-    lines: list[str]
-
-    def address(self, kind: str) -> tuple[str, int]:
-        """The first listener of `kind` (dns, http, tls, tcp, udp, resolver)."""
-        return self.listeners[kind][0]
+#: A sinkhole started by :func:`running_sinkhole` (its listeners, lines and process).
+RunningSinkhole = Background
 
 
 @contextmanager
@@ -137,44 +126,13 @@ def running_sinkhole(
     *args: str,
     timeout: float = 60.0,
 ) -> Iterator[RunningSinkhole]:
-    """Run `sinkhole serve` in a subprocess on loopback ports; stop it with SIGTERM after."""
-    command = [sys.executable, "-m", "sinkhole", "serve", str(operation), "--data", str(data)]
+    """Run `sinkhole serve` on loopback port 0 (DNS, HTTP), one worker unless told otherwise."""
+    extra = list(args)
     if not any(a.startswith("--dns") for a in args):
-        command += ["--dns", "127.0.0.1:0"]
+        extra += ["--dns", "127.0.0.1:0"]
     if not any(a.startswith("--http") for a in args):
-        command += ["--http", "127.0.0.1:0"]
+        extra += ["--http", "127.0.0.1:0"]
     if not any(a.startswith("--workers") for a in args):
-        command += ["--workers", "1"]
-    command += list(args)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    listeners: dict[str, list[tuple[str, int]]] = {}
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + timeout
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                message = proc.stderr.read() if proc.stderr else ""
-                raise RuntimeError(f"sinkhole serve exited: {message.strip()}")
-            lines.append(line.rstrip("\n"))
-            if line.startswith("listening "):
-                words = line.split()
-                host, _, port = words[2].rpartition(":")
-                listeners.setdefault(words[1], []).append((host.strip("[]"), int(port)))
-            elif line.strip() == "ready":
-                break
-        else:
-            raise TimeoutError("sinkhole serve did not become ready")
-        yield RunningSinkhole(proc, data, listeners, lines)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        extra += ["--workers", "1"]
+    with in_background(operation, data, extra, timeout) as sink:
+        yield sink

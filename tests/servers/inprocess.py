@@ -20,7 +20,9 @@ import uvloop
 from sinkhole import operation
 from sinkhole.events import store
 from sinkhole.events.writer import EventWriter
-from sinkhole.servers import http, raw
+from sinkhole.servers import http, raw, tables
+from sinkhole.servers.context import ListenerContext
+from sinkhole.servers.tls import tls_context
 
 HOST = "127.0.0.1"
 
@@ -43,7 +45,7 @@ class Served:
     """Ports of the in-process listeners, their context, and the events after stop."""
 
     ports: dict[str, int]
-    ctx: http.HttpContext
+    ctx: ListenerContext
     data: Path
     stop: Callable[[], None]
     rows: list[dict[str, Any]] | None = None
@@ -64,7 +66,7 @@ def serving(
     op = operation.loads(operation_text(limits))
     # flushing often, so connections outlive many buffer swaps
     writer = EventWriter(data, "test", flush_interval=0.05).start()
-    ctx = http.HttpContext.from_operation(op, "test")
+    ctx = ListenerContext(op, "test", tables.compute(op).table)
     ports: dict[str, int] = {}
     ready = threading.Event()
     failure: list[BaseException] = []
@@ -74,7 +76,7 @@ def serving(
     async def main() -> None:
         try:
             plain = await http.serve_http(ctx, writer, HOST, 0, None, False)
-            tls = await http.serve_http(ctx, writer, HOST, 0, http.tls_context(data), False)
+            tls = await http.serve_http(ctx, writer, HOST, 0, tls_context(data), False)
             tcp = await raw.serve_raw_tcp(ctx, writer, HOST, 0, tcp_family, False)
             udp = await raw.serve_raw_udp(ctx, writer, HOST, 0, None, False)
         except BaseException as exc:

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sinkhole import operation
 from sinkhole.events import store
 from sinkhole.families import megad_sim
-from sinkhole.servers import http
+from sinkhole.servers import tables
+from sinkhole.servers.context import ListenerContext
 from sinkhole.servers.dns import NameTable
 from sinkhole.testing import running_sinkhole
 from tests.servers.inprocess import HOST, Served, operation_text, serving
@@ -348,7 +349,7 @@ def test_upgrade_and_connect_are_answered_then_closed(served: Served) -> None:
 def test_host_names_map_to_family_and_channel() -> None:
     op = operation.loads(operation_text())
     table = NameTable({b"cc.example": ("megad-sim", "dga")})
-    ctx = http.HttpContext.from_operation(op, "t", table)
+    ctx = ListenerContext(op, "t", table)
     hit = ("megad-sim", "dga")
     for host in (
         b"cc.example",
@@ -360,8 +361,8 @@ def test_host_names_map_to_family_and_channel() -> None:
         assert ctx.match_host(host) == hit, host
     for host in (b"xcc.example", b"example", b"[::1]:80", b"127.0.0.1", b"", b"cc.example.evil"):
         assert ctx.match_host(host) is None, host
-    # without a table the names come from the plan
-    planned = http.HttpContext.from_operation(op, "t")
+    # the plan's own names, as `serve` computes them
+    planned = ListenerContext(op, "t", tables.compute(op).table)
     assert planned.match_host(b"update-megad-sim.example") == ("megad-sim", "static-domains")
     planned.reload(op, table)
     assert planned.match_host(b"update-megad-sim.example") is None

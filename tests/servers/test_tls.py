@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sinkhole.events import store
-from sinkhole.servers import http
+from sinkhole.servers import tls
 from sinkhole.testing import running_sinkhole
 from tests.servers.inprocess import HOST, operation_text, serving
 
@@ -116,16 +116,16 @@ def test_garbage_and_plain_http_on_the_tls_port_do_not_stop_it(tmp_path: Path) -
 
 def test_self_signed_certificate_is_made_once_private_and_reused(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = http.tls_context(data)
+    first = tls.tls_context(data)
     cert, key = data / "tls" / "sinkhole.crt", data / "tls" / "sinkhole.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert b"PRIVATE KEY" in key.read_bytes()
     pem = cert.read_bytes()
-    second = http.tls_context(data)
+    second = tls.tls_context(data)
     assert cert.read_bytes() == pem
     assert isinstance(first, ssl.SSLContext) and isinstance(second, ssl.SSLContext)
     # a given certificate is used as is
-    given = http.tls_context(tmp_path / "elsewhere", cert, key)
+    given = tls.tls_context(tmp_path / "elsewhere", cert, key)
     assert isinstance(given, ssl.SSLContext)
     assert not (tmp_path / "elsewhere").exists()
 
@@ -133,7 +133,7 @@ def test_self_signed_certificate_is_made_once_private_and_reused(tmp_path: Path)
 def test_a_bad_certificate_is_one_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.pem"
     bogus.write_text("not a certificate")
-    with pytest.raises(http.TlsError, match=r"bogus\.pem"):
-        http.tls_context(tmp_path, bogus, bogus)
-    with pytest.raises(http.TlsError, match=r"missing\.pem"):
-        http.tls_context(tmp_path, tmp_path / "missing.pem")
+    with pytest.raises(tls.TlsError, match=r"bogus\.pem"):
+        tls.tls_context(tmp_path, bogus, bogus)
+    with pytest.raises(tls.TlsError, match=r"missing\.pem"):
+        tls.tls_context(tmp_path, tmp_path / "missing.pem")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sinkhole.servers.http import self_signed
+from sinkhole.servers.tls import self_signed
 from sinkhole.testing import running_sinkhole
 
 OP = """\

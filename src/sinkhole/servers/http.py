@@ -1,4 +1,4 @@
-"""The HTTP and TLS listeners: answer any request minimally, record each one as an event.
+"""The HTTP listener (HTTPS too): answer any request minimally, record each one as an event.
 
 Any method, path and Host is accepted; keep-alive and pipelining work. Every
 request becomes one event (method, URL, Host, User-Agent, Referer, the SNI
@@ -15,32 +15,23 @@ beyond ``body_bytes``) and a request count per connection. Malformed requests
 are recorded (tag ``malformed``), answered 400 and closed. One sweep per
 listener enforces the timeouts, so a request costs no timer.
 
-:class:`HttpContext` holds what every listener of a worker shares (planned
-names, decoders, limits, counters), including the raw TCP/UDP listeners of
-``servers/raw.py``.
+What the listeners of a worker share (planned names, decoders, limits,
+counters) is in ``servers/context.py``; certificates and SNI in ``servers/tls.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import fcntl
-import os
 import ssl
 import time
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import cast
 
 import httptools
 
-from sinkhole import families
-from sinkhole.events.writer import Buffer, EventWriter, now_us
-from sinkhole.exceptions import SinkholeError
-from sinkhole.operation import Limits, Operation
-from sinkhole.servers.dns import NameTable
+from sinkhole.events.writer import EventWriter, now_us
+from sinkhole.servers.context import Listener, ListenerContext, ListenerCounters
+from sinkhole.servers.tls import sni_of
 from sinkhole.types import BotFields, Decoder
 
 HTTP_COLUMNS = (
@@ -62,16 +53,6 @@ HTTP_COLUMNS = (
     "tag",
 )
 
-#: A decoder must be at least this sure (taste) before unassigned raw bytes go to it.
-TASTE_THRESHOLD = 0.5
-#: Largest decoder reply body sent over HTTP.
-MAX_REPLY = 4096
-_HOST_CACHE = 4096
-
-
-class TlsError(SinkholeError):
-    """The TLS listener could not get a certificate."""
-
 
 def _reply(status: bytes, body: bytes = b"", close: bool = False) -> bytes:
     head = b"HTTP/1.1 " + status + b"\r\nContent-Length: %d\r\n" % len(body)
@@ -87,193 +68,44 @@ BAD_REQUEST = _reply(b"400 Bad Request", close=True)
 TOO_LARGE = _reply(b"413 Content Too Large", close=True)
 HEADERS_TOO_LARGE = _reply(b"431 Request Header Fields Too Large", close=True)
 
-
-@dataclass
-class ListenerCounters:
-    """What the listeners of one kind (http, tls, tcp, udp) have seen."""
-
-    connections: int = 0
-    connections_refused: int = 0
-    requests: int = 0
-    decoded: int = 0
-    malformed: int = 0
-    oversized: int = 0
-    timeouts: int = 0
-    idle_closed: int = 0
-    decoder_errors: int = 0
+#: (keep-alive, close) replies by decoder reply body; few bodies exist, one per family.
+_BODY_REPLIES: dict[bytes, tuple[bytes, bytes]] = {}
 
 
-def _planned_names(op: Operation) -> dict[bytes, tuple[str, str]]:
-    from sinkhole import plan
+def _replies(body: bytes) -> tuple[bytes, bytes]:
+    replies = _BODY_REPLIES.get(body)
+    if replies is None:
+        replies = (_reply(b"200 OK", body), _reply(b"200 OK", body, True))
+        _BODY_REPLIES[body] = replies
+    return replies
 
-    names: dict[bytes, tuple[str, str]] = {}
-    for held in plan.compute(op).domains.values():
-        names[held.domain.encode()] = ("+".join(sorted(held.families)), sorted(held.channels)[0])
-    return names
 
-
-class HttpContext:
-    """What a worker's HTTP, TLS and raw listeners share: names, decoders, limits, counters."""
-
-    def __init__(
-        self,
-        sensor: str,
-        names: dict[bytes, tuple[str, str]],
-        limits: Limits,
-        target_decoders: tuple[Decoder, ...] = (),
-        family_decoders: dict[str, tuple[Decoder, ...]] | None = None,
-    ) -> None:
-        self.sensor = sensor
-        self.names = names
-        self.limits = limits
-        #: Decoders tried when the Host names no family: the operation's targets'.
-        self.target_decoders = target_decoders
-        self.family_decoders = family_decoders or {}
-        #: Every decoder, the targets' first (for tasting traffic of unknown family).
-        self.every_decoder = self._every_decoder()
-        self.replies: dict[str | None, tuple[bytes, bytes]] = {}
-        self._hosts: dict[bytes, tuple[str, str] | None] = {}
-        self.stats = {kind: ListenerCounters() for kind in ("http", "tls", "tcp", "udp")}
-        self._build_replies()
-
-    @classmethod
-    def from_operation(
-        cls, op: Operation, sensor: str, table: NameTable | None = None
-    ) -> HttpContext:
-        """The context for `op`'s planned names (reusing the DNS `table` when given)."""
-        ctx = cls(sensor, {}, op.limits)
-        ctx.reload(op, table)
-        return ctx
-
-    def reload(self, op: Operation, table: NameTable | None = None) -> None:
-        """Swap in a new operation's names, decoders and limits (new connections use them)."""
-        names = table.names if table is not None else _planned_names(op)
-        every = {f.name: f.decoders for f in families.all_families()}
-        targets: list[Decoder] = []
-        for target in op.targets:
-            for decoder in every.get(target.family, ()):
-                if decoder not in targets:
-                    targets.append(decoder)
-        self.names = names
-        self.limits = op.limits
-        self.target_decoders = tuple(targets)
-        self.family_decoders = every
-        self.every_decoder = self._every_decoder()
-        self._hosts = {}
-        self._build_replies()
-
-    def _build_replies(self) -> None:
-        replies: dict[str | None, tuple[bytes, bytes]] = {None: OK}
-        for name, decoders in self.family_decoders.items():
-            body = next((d.http_reply for d in decoders if d.http_reply), b"")[:MAX_REPLY]
-            replies[name] = (_reply(b"200 OK", body), _reply(b"200 OK", body, True)) if body else OK
-        self.replies = replies
-
-    def _every_decoder(self) -> tuple[Decoder, ...]:
-        out = list(self.target_decoders)
-        for decoders in self.family_decoders.values():
-            out += [d for d in decoders if d not in out]
-        return tuple(out)
-
-    def decoders_for(self, family: str | None) -> tuple[Decoder, ...]:
-        """A family's decoders; the targets' when `family` is None or has none."""
-        if family is None:
-            return self.target_decoders
-        return self.family_decoders.get(family) or self.target_decoders
-
-    def match_host(self, host: bytes) -> tuple[str, str] | None:
-        """(family, channel) of a Host header or SNI name: a planned name or below one."""
+def decode_http(
+    decoders: tuple[Decoder, ...],
+    method: bytes,
+    url: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    counters: ListenerCounters,
+) -> tuple[Decoder, BotFields] | None:
+    """The first decoder that recognises the request, with its fields."""
+    for decoder in decoders:
         try:
-            return self._hosts[host]
-        except KeyError:
-            pass
-        name = host.lower()
-        hit = None
-        if not name.startswith(b"["):
-            name = name.partition(b":")[0].rstrip(b".")
-            names = self.names
-            hit = names.get(name)
-            dot = name.find(b".")
-            while hit is None and dot >= 0:
-                hit = names.get(name[dot + 1 :])
-                dot = name.find(b".", dot + 1)
-        if len(self._hosts) >= _HOST_CACHE:
-            self._hosts.clear()
-        self._hosts[host] = hit
-        return hit
-
-    def decode_http(
-        self,
-        decoders: tuple[Decoder, ...],
-        method: bytes,
-        url: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        counters: ListenerCounters,
-    ) -> tuple[Decoder, BotFields] | None:
-        """The first decoder that recognises the request, with its fields."""
-        for decoder in decoders:
-            try:
-                fields = decoder.decode_http(method, url, headers, body)
-            except Exception:  # a decoder bug must not cost the event
-                counters.decoder_errors += 1
-                continue
-            if fields is not None:
-                counters.decoded += 1
-                return decoder, fields
-        return None
-
-    def counters(self) -> dict[str, dict[str, int]]:
-        """Counters per listener kind: http, tls, tcp, udp."""
-        return {kind: dict(vars(c)) for kind, c in self.stats.items()}
-
-
-class _Swept(Protocol):
-    phase: int
-    started: float
-    last_active: float
-
-    def timed_out(self, header: bool) -> None: ...
-
-
-class Listener:
-    """One listening socket's open connections, limits and timeout sweep."""
-
-    def __init__(self, ctx: HttpContext, counters: ListenerCounters, buffer: Buffer) -> None:
-        self.ctx = ctx
-        self.counters = counters
-        self.buffer = buffer
-        self.conns: set[_Swept] = set()
-        self.server: asyncio.AbstractServer | None = None
-
-    def start_sweeping(self) -> None:
-        """Check timeouts a few times per shortest timeout (at least every second)."""
-        limits = self.ctx.limits
-        every = max(0.05, min(1.0, limits.header_timeout / 4, limits.idle_timeout / 4))
-        asyncio.get_running_loop().call_later(every, self._sweep, every)
-
-    def _sweep(self, every: float) -> None:
-        now = time.monotonic()
-        limits = self.ctx.limits
-        header, idle = limits.header_timeout, limits.idle_timeout
-        for conn in list(self.conns):
-            if conn.phase == 1 and now - conn.started > header:
-                self.counters.timeouts += 1
-                conn.timed_out(True)
-            elif now - conn.last_active > idle:
-                self.counters.idle_closed += 1
-                conn.timed_out(False)
-        if self.conns or self.server is None or self.server.is_serving():
-            asyncio.get_running_loop().call_later(every, self._sweep, every)
+            fields = decoder.decode_http(method, url, headers, body)
+        except Exception:  # a decoder bug must not cost the event
+            counters.decoder_errors += 1
+            continue
+        if fields is not None:
+            counters.decoded += 1
+            return decoder, fields
+    return None
 
 
 class _StopParsingError(Exception):
     """Raised from a parser callback to stop parsing this connection."""
 
 
-#: SNI names by TLS connection, filled by the context's sni_callback.
-_SNI: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
+#: Method names as text, made once per distinct method.
 _METHODS: dict[bytes, str] = {}
 
 
@@ -331,8 +163,7 @@ class HttpConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername") or ("", 0)
         self.peer = (str(peer[0]), int(peer[1]))
         if self.tls:
-            sslobj = transport.get_extra_info("ssl_object")
-            self.sni = _SNI.get(sslobj) if sslobj is not None else None
+            self.sni = sni_of(transport.get_extra_info("ssl_object"))
             if self.sni:
                 self.sni_hit = self.ctx.match_host(self.sni.encode())
 
@@ -485,7 +316,7 @@ class HttpConnection(asyncio.Protocol):
         family, channel = hit if hit is not None else (None, None)
         bot_id = version = machine = None
         if method is not None:
-            found = ctx.decode_http(
+            found = decode_http(
                 ctx.decoders_for(family), method, self.url, self.headers, head, self.counters
             )
             if found is not None:
@@ -519,11 +350,12 @@ class HttpConnection(asyncio.Protocol):
                 tag,
             )
         )
-        return ctx.replies.get(family) or OK
+        body = ctx.reply_bodies.get(family) if family is not None else None
+        return OK if body is None else _replies(body)
 
 
 async def serve_http(
-    ctx: HttpContext,
+    ctx: ListenerContext,
     writer: EventWriter,
     host: str,
     port: int,
@@ -553,81 +385,3 @@ async def serve_http(
     holder.append(listener)
     listener.start_sweeping()
     return server
-
-
-# -- TLS ----------------------------------------------------------------------
-
-
-def _remember_sni(sslobj: Any, name: str | None, context: ssl.SSLContext) -> None:
-    if name:
-        _SNI[sslobj] = name.lower().rstrip(".")
-
-
-def tls_context(
-    data_dir: Path, cert: Path | None = None, key: Path | None = None
-) -> ssl.SSLContext:
-    """A server TLS context: the given certificate, or a self-signed one kept under data_dir/tls."""
-    if cert is None:
-        cert, key = self_signed(Path(data_dir) / "tls")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise TlsError(f"cannot load the TLS certificate {cert}: {exc}") from None
-    context.sni_callback = _remember_sni
-    context.set_alpn_protocols(["http/1.1"])
-    return context
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """(certificate, key) under `folder`, created on first use (key 0600), reused after."""
-    cert, key = folder / "sinkhole.crt", folder / "sinkhole.key"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # workers start together: one creates the pair, the others wait and reuse it
-        with open(folder / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (cert.exists() and key.exists()):
-                _write_self_signed(cert, key)
-    except OSError as exc:
-        raise TlsError(f"cannot create a TLS certificate in {folder}: {exc.strerror}") from None
-    return cert, key
-
-
-def _write_self_signed(cert: Path, key: Path) -> None:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    private = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sinkhole")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("sinkhole.invalid")]), False)
-        .sign(private, hashes.SHA256())
-    )
-    key_bytes = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    for path, data, mode in (
-        (key, key_bytes, 0o600),
-        (cert, certificate.public_bytes(serialization.Encoding.PEM), 0o644),
-    ):
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)

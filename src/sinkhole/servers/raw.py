@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import cast
 
 from sinkhole.events.writer import EventWriter, now_us
-from sinkhole.servers.http import TASTE_THRESHOLD, HttpContext, Listener, ListenerCounters
+from sinkhole.servers.context import TASTE_THRESHOLD, Listener, ListenerContext, ListenerCounters
 from sinkhole.types import BotFields, Decoder
 
 RAW_COLUMNS = (
@@ -38,7 +38,7 @@ RAW_COLUMNS = (
 
 
 def decode_raw(
-    ctx: HttpContext, family: str | None, data: bytes, port: int, counters: ListenerCounters
+    ctx: ListenerContext, family: str | None, data: bytes, port: int, counters: ListenerCounters
 ) -> tuple[Decoder, BotFields | None] | None:
     """The decoder for `data` (the family's, else the best taster) and what it decoded."""
     if family is not None:
@@ -197,7 +197,7 @@ class RawUdp(asyncio.DatagramProtocol):
 
 
 def _listener(
-    ctx: HttpContext, writer: EventWriter, kind: str, host: str, port: int, family: str | None
+    ctx: ListenerContext, writer: EventWriter, kind: str, host: str, port: int, family: str | None
 ) -> Listener:
     buffer = writer.buffer(
         RAW_COLUMNS,
@@ -211,7 +211,7 @@ def _listener(
 
 
 async def serve_raw_tcp(
-    ctx: HttpContext,
+    ctx: ListenerContext,
     writer: EventWriter,
     host: str,
     port: int,
@@ -233,7 +233,7 @@ async def serve_raw_tcp(
 
 
 async def serve_raw_udp(
-    ctx: HttpContext,
+    ctx: ListenerContext,
     writer: EventWriter,
     host: str,
     port: int,

@@ -1,24 +1,28 @@
-"""`sinkhole serve`: worker processes, each running every listener on SO_REUSEPORT sockets.
+"""`sinkhole serve`: the parent process, which plans, claims, forks the workers and reloads.
 
-The parent computes the plan once, recovers any WAL left by a crash, resolves
-port 0 to free ports, then forks N workers (default: one per core). Each
-worker runs uvloop with its own event writer (sensor ``<name>-w<i>``), so
-nothing is shared on the hot path. SIGTERM or SIGINT stops the workers, each
-flushing its events into Parquet; SIGHUP makes every worker re-read the
-operation file and swap in the new plan without closing a socket.
+The parent never serves. It locks the data folder (a second `serve` on it
+exits naming the PID that holds it), recovers any WAL left by a crash,
+computes the plan's tables once, claims every listening address (refusing
+one that another process holds, even through SO_REUSEPORT; port 0 becomes a
+free port), then forks N workers (default: one per core, ``servers/worker.py``)
+that inherit the tables and share the sockets. SIGTERM or SIGINT stops the
+workers, each flushing its events into Parquet; if the parent dies instead,
+the workers stop by themselves. SIGHUP makes the parent re-read the operation
+file and compute the new tables in a thread, then hand them to the workers,
+which take them in between packets and swap without closing a socket; an
+operation file that became invalid costs one line on stderr and the old plan
+stays.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
-import logging
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,19 +30,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sinkhole import families, operation, plan
-from sinkhole.events.writer import EventWriter, Recovery, recover, warm_up
+from sinkhole import operation
+from sinkhole.events.writer import Recovery, recover, warm_up
 from sinkhole.exceptions import SinkholeError
-from sinkhole.servers import dns as dns_server
-from sinkhole.servers import dnswire
-from sinkhole.servers import http as http_server
-from sinkhole.servers import raw as raw_server
-from sinkhole.zones import serial
-
-log = logging.getLogger(__name__)
-
-#: How far beyond the plan window unplanned DGA names are still recognised.
-SUSPECT_MARGIN = dt.timedelta(days=30)
+from sinkhole.servers import claims, tables
+from sinkhole.servers.tls import tls_context
+from sinkhole.servers.worker import worker_main
 
 
 class ServeError(SinkholeError):
@@ -109,93 +106,6 @@ def config_from(
     )
 
 
-def name_table(op: operation.Operation, p: plan.Plan) -> dns_server.NameTable:
-    """Planned names for the DNS listener, plus the DGA names just outside the plan."""
-    names: dict[bytes, tuple[str, str]] = {}
-    interned: dict[tuple[str, str], tuple[str, str]] = {}
-    for held in p.domains.values():
-        value = ("+".join(sorted(held.families)), sorted(held.channels)[0])
-        names[held.domain.encode()] = interned.setdefault(value, value)
-    suspects: dict[bytes, str] = {}
-    for target in op.targets:
-        dga = families.get(target.family).dga
-        if dga is None:
-            continue
-        first, last = p.start - SUSPECT_MARGIN, p.end + SUSPECT_MARGIN
-        for key in dga.key_spans(first, last):
-            for name in dga.domains_for(key, dga.params(target.dga_params)):
-                encoded = name.encode()
-                if encoded not in names:
-                    suspects[encoded] = target.family
-    return dns_server.NameTable(names, suspects)
-
-
-def records_for(op: operation.Operation) -> dnswire.Records:
-    """The A/AAAA/SOA/NS bytes every planned zone answers with."""
-    sink = op.sinkhole
-    return dnswire.Records(
-        sink.ipv4,
-        sink.ipv6,
-        sink.nameservers,
-        sink.hostmaster,
-        sink.ttl,
-        serial(op.operation.start),
-    )
-
-
-def _reserve(host: str, kinds: tuple[int, ...]) -> tuple[int, list[socket.socket]]:
-    """A port free for every socket kind in `kinds`, held by bound SO_REUSEPORT sockets.
-
-    The workers bind the same port with SO_REUSEPORT; until they have, these sockets keep
-    the kernel from handing the port to anything else (an outgoing connection, say).
-    They never listen, so no connection is ever queued on them.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(100):
-        held: list[socket.socket] = []
-        try:
-            port = 0
-            for kind in kinds:
-                sock = socket.socket(family, kind)
-                held.append(sock)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                sock.bind((host, port))
-                port = int(sock.getsockname()[1])
-            return port, held
-        except OSError:
-            for sock in held:
-                sock.close()
-    raise ServeError(f"no free port on {host}")
-
-
-def _resolve_ports(config: ServeConfig) -> list[socket.socket]:
-    """Give every port-0 listener a concrete free port, so all workers share it.
-
-    Returns the sockets that hold those ports until the workers are listening.
-    """
-    held: list[socket.socket] = []
-
-    def fix(addrs: list[Address], kinds: tuple[int, ...]) -> list[Address]:
-        out = []
-        for host, given in addrs:
-            port = given
-            if not port:
-                port, sockets = _reserve(host, kinds)
-                held.extend(sockets)
-            out.append((host, port))
-        return out
-
-    both = (socket.SOCK_DGRAM, socket.SOCK_STREAM)
-    config.dns = fix(config.dns, both)
-    config.resolver = fix(config.resolver, both)
-    config.http = fix(config.http, (socket.SOCK_STREAM,))
-    config.tls = fix(config.tls, (socket.SOCK_STREAM,))
-    config.tcp = [(fix([a], (socket.SOCK_STREAM,))[0], f) for a, f in config.tcp]
-    config.udp = [(fix([a], (socket.SOCK_DGRAM,))[0], f) for a, f in config.udp]
-    return held
-
-
 def listener_lines(config: ServeConfig) -> list[str]:
     """One line per listener, printed when the sinkhole is ready."""
     lines = []
@@ -210,174 +120,202 @@ def listener_lines(config: ServeConfig) -> list[str]:
             lines.append(f"{kind} {shown}:{port}")
     for kind, raw in (("tcp", config.tcp), ("udp", config.udp)):
         for (host, port), fam in raw:
-            lines.append(f"{kind} {host}:{port}" + (f" ({fam})" if fam else ""))
+            shown = f"[{host}]" if ":" in host else host
+            lines.append(f"{kind} {shown}:{port}" + (f" ({fam})" if fam else ""))
     return lines
 
 
-class Worker:
-    """One worker process: its writer, its listeners, its signal handlers."""
+def claim_addresses(config: ServeConfig) -> list[socket.socket]:
+    """Claim every listener's address (port 0: a free port, written back into `config`).
 
-    def __init__(
-        self, index: int, config: ServeConfig, op: operation.Operation, table: dns_server.NameTable
-    ) -> None:
-        self.index = index
-        self.config = config
-        self.op = op
-        self.table = table
-        self.sensor = f"{config.sensor}-w{index}"
-        self.writer = EventWriter(config.data_dir, self.sensor, config.flush_interval)
-        self.dns_handlers: list[dns_server.DnsHandler] = []
-        self.closers: list[Callable[[], Any]] = []
-        self.stopping: asyncio.Event | None = None
+    Returns the holder sockets, to close once the workers listen.
+    """
+    held: list[socket.socket] = []
 
-    async def start(self) -> None:
-        """Bind every listener (SO_REUSEPORT) and start the writer."""
-        records = records_for(self.op)
-        limits = self.op.limits
-        tcp_limits = dns_server.TcpLimits(
-            limits.max_connections, limits.idle_timeout, limits.requests_per_connection
-        )
-        for resolver_mode, addrs in ((False, self.config.dns), (True, self.config.resolver)):
-            for host, port in addrs:
-                handlers = [
-                    dns_server.DnsHandler(
-                        self.table,
-                        records,
-                        dns_server.dns_buffer(self.writer, self.sensor, host, port, proto),
-                        resolver=resolver_mode,
-                        rate_limit=limits.dns_rate_limit,
-                    )
-                    for proto in ("udp", "tcp")
-                ]
-                self.dns_handlers += handlers
-                udp, tcp = await dns_server.serve_dns(
-                    handlers[0], handlers[1], host, port, tcp_limits, reuse_port=True
-                )
-                self.closers += [udp.close, tcp.close]
-        await self._start_others()
-        self.writer.counters_source = self.counters
-        self.writer.start()
-
-    async def _start_others(self) -> None:
-        """HTTP, TLS and raw listeners."""
-        context = http_server.HttpContext.from_operation(self.op, self.sensor, self.table)
-        self.http_context = context
-        for host, port in self.config.http:
-            server = await http_server.serve_http(context, self.writer, host, port, None, True)
-            self.closers.append(server.close)
-        if self.config.tls:
-            tls = http_server.tls_context(
-                self.config.data_dir, self.config.tls_cert, self.config.tls_key
-            )
-            for host, port in self.config.tls:
-                server = await http_server.serve_http(context, self.writer, host, port, tls, True)
-                self.closers.append(server.close)
-        for (host, port), fam in self.config.tcp:
-            server = await raw_server.serve_raw_tcp(context, self.writer, host, port, fam, True)
-            self.closers.append(server.close)
-        for (host, port), fam in self.config.udp:
-            transport = await raw_server.serve_raw_udp(context, self.writer, host, port, fam, True)
-            self.closers.append(transport.close)
-
-    def counters(self) -> dict[str, dict[str, int]]:
-        """Listener counters for the stats file."""
-        out: dict[str, dict[str, int]] = {}
-        for handler in self.dns_handlers:
-            for key, value in vars(handler.counters).items():
-                bucket = out.setdefault("dns", {})
-                bucket[key] = bucket.get(key, 0) + value
-        context = getattr(self, "http_context", None)
-        if context is not None:
-            out.update(context.counters())
+    def claim(addrs: list[Address], kinds: tuple[socket.SocketKind, ...]) -> list[Address]:
+        out = []
+        for host, given in addrs:
+            port, sockets = claims.hold(host, given, kinds)
+            held.extend(sockets)
+            out.append((host, port))
         return out
 
-    def reload(self) -> None:
-        """Re-read the operation file and swap in the new plan; sockets stay open."""
+    both = (socket.SOCK_DGRAM, socket.SOCK_STREAM)
+    try:
+        config.dns = claim(config.dns, both)
+        config.resolver = claim(config.resolver, both)
+        config.http = claim(config.http, (socket.SOCK_STREAM,))
+        config.tls = claim(config.tls, (socket.SOCK_STREAM,))
+        config.tcp = [(claim([a], (socket.SOCK_STREAM,))[0], f) for a, f in config.tcp]
+        config.udp = [(claim([a], (socket.SOCK_DGRAM,))[0], f) for a, f in config.udp]
+    except BaseException:
+        claims.release(held)
+        raise
+    return held
+
+
+class _Reload:
+    """One SIGHUP: new tables, computed in a thread of the parent, written for the workers."""
+
+    def __init__(self, config: ServeConfig, generation: int) -> None:
+        self.config = config
+        self.generation = generation
+        self.path = config.data_dir / f"{_TABLE_PREFIX}{generation}.table"
+        self.names = 0
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._compute, name="reload", daemon=True)
+        self.thread.start()
+
+    def _compute(self) -> None:
         try:
             op = operation.load(self.config.operation_path)
-            table = name_table(op, plan.compute(op))
+            new = tables.compute(op)
+            tables.write(new, self.path)
+            self.names = len(new.table.names)
         except SinkholeError as exc:
-            log.error("reload failed, keeping the old plan: %s", exc.message)
-            return
-        self.op, self.table = op, table
-        for handler in self.dns_handlers:
-            handler.replace_plan(table, records_for(op))
-        context = getattr(self, "http_context", None)
-        if context is not None:
-            context.reload(op, table)
-        log.info("worker %d reloaded %d planned names", self.index, len(table.names))
-
-    async def _collect(self) -> None:
-        """Hand the buffered rows to the writer every flush interval, from the loop itself."""
-        while True:
-            await asyncio.sleep(self.config.flush_interval)
-            self.writer.collect()
-
-    async def run(self, ready: Connection) -> None:
-        """Serve until SIGTERM/SIGINT."""
-        loop = asyncio.get_running_loop()
-        self.stopping = asyncio.Event()
-        loop.add_signal_handler(signal.SIGTERM, self.stopping.set)
-        loop.add_signal_handler(signal.SIGINT, self.stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, self.reload)
-        try:
-            await self.start()
-        except OSError as exc:
-            ready.send(("error", f"worker {self.index}: cannot listen: {exc.strerror or exc}"))
-            return
-        ready.send(("ready", self.index))
-        collector = asyncio.create_task(self._collect())
-        await self.stopping.wait()
-        collector.cancel()
-        for close in self.closers:
-            close()
-        await asyncio.sleep(0.05)
+            self.error = exc.message
+        except Exception as exc:  # a bug here must not stop the serving workers
+            self.error = f"{type(exc).__name__}: {exc}"
 
 
-def _bounded_arrow_memory() -> None:
-    """Return freed Arrow buffers to the system at once, so a worker's memory tracks its load."""
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
+_TABLE_PREFIX = ".reload-"
 
 
-def _worker_main(
-    index: int,
-    config: ServeConfig,
-    op: operation.Operation,
-    table: dns_server.NameTable,
-    ready: Connection,
-    reserved: list[socket.socket],
-) -> None:
-    for sock in reserved:  # inherited from the parent; an unread copy would swallow datagrams
-        sock.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _bounded_arrow_memory()
-    worker = Worker(index, config, op, table)
-    try:
-        import uvloop
+def _remove_tables(folder: Path) -> None:
+    for path in folder.glob(f"{_TABLE_PREFIX}*.table"):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
-        uvloop.run(worker.run(ready))
-    except ImportError:
-        asyncio.run(worker.run(ready))
-    finally:
-        worker.writer.close()
-        ready.close()
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(f"sinkhole: {line}\n")
+    sys.stderr.flush()
+
+
+@dataclass
+class _Workers:
+    """The forked workers, their pipes, and the reload they are taking in."""
+
+    procs: list[Any] = field(default_factory=list)
+    pipes: list[Connection] = field(default_factory=list)
+    awaiting: set[int] = field(default_factory=set)
+    reload: _Reload | None = None
+    longest_pause: float = 0.0
+
+    def start(self, config: ServeConfig, current: tables.Tables, held: list[socket.socket]) -> None:
+        """Fork one worker per configured count; each inherits the tables and the sockets."""
+        ctx = multiprocessing.get_context("fork")
+        parent = os.getpid()
+        for index in range(config.workers):
+            parent_end, child_end = ctx.Pipe(duplex=True)
+            self.pipes.append(parent_end)
+            proc = ctx.Process(
+                target=worker_main,
+                args=(index, config, current, child_end, parent, list(self.pipes), held),
+                name=f"sinkhole-w{index}",
+                daemon=False,
+            )
+            proc.start()
+            child_end.close()
+            self.procs.append(proc)
+
+    def wait_ready(self) -> None:
+        """Return once every worker listens; raise with the first one's error."""
+        for pipe in self.pipes:
+            try:
+                status, detail = pipe.recv()
+            except EOFError:
+                status, detail = "error", "a worker exited while starting"
+            if status != "ready":
+                raise ServeError(str(detail))
+
+    def alive(self) -> bool:
+        """Whether every worker still runs."""
+        return all(proc.is_alive() for proc in self.procs)
+
+    def hand_over(self, reload: _Reload) -> None:
+        """Tell every worker to take in the reload's tables."""
+        self.reload = reload
+        self.awaiting = set(range(len(self.pipes)))
+        self.longest_pause = 0.0
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("reload", reload.generation, str(reload.path)))
+
+    def read_replies(self, say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        """Collect what the workers said; once all took in a reload, say so and drop its file."""
+        for index, pipe in enumerate(self.pipes):
+            try:
+                while pipe.poll():
+                    message = pipe.recv()
+                    if message[0] == "reloaded":
+                        self.awaiting.discard(index)
+                        self.longest_pause = max(self.longest_pause, float(message[4]))
+                    elif message[0] == "reload-failed":
+                        self.awaiting.discard(index)
+                        warn(f"worker {index} could not take in the new plan: {message[2]}")
+            except (EOFError, OSError):
+                continue  # a worker died: the liveness check stops the sinkhole
+        reload = self.reload
+        if reload is not None and not self.awaiting:
+            with contextlib.suppress(OSError):
+                reload.path.unlink()
+            say(
+                f"reloaded: planned names: {reload.names:,}; longest pause of a worker's "
+                f"loop: {self.longest_pause * 1000:.0f} ms"
+            )
+            self.reload = None
+
+    def stop(self) -> None:
+        """SIGTERM every worker and wait for it to flush (killed after 15 s)."""
+        for proc in self.procs:
+            if proc.is_alive() and proc.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
+        joined_by = time.monotonic() + 15  # one budget for all: the workers stop together
+        for proc in self.procs:
+            proc.join(timeout=max(0.1, joined_by - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for pipe in self.pipes:
+            pipe.close()
 
 
 def serve(
     config: ServeConfig,
     say: Callable[[str], None] = print,
     stop_after: float | None = None,
+    warn: Callable[[str], None] = _to_stderr,
 ) -> Recovery:
     """Run the sinkhole until SIGTERM/SIGINT (or `stop_after` seconds); returns the recovery."""
+    # `stop_after` counts from now: start-up (plan, fork, listeners) is part of the run
+    deadline = None if stop_after is None else time.monotonic() + stop_after
     op = operation.load(config.operation_path)
     try:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(config.data_dir, 0o700)
+    except OSError as exc:
+        raise ServeError(f"cannot use the data folder {config.data_dir}: {exc.strerror}") from None
+    lock = claims.DataLock(config.data_dir).acquire()
+    try:
+        return _serve(config, op, say, warn, deadline)
+    finally:
+        lock.release()
+
+
+def _serve(
+    config: ServeConfig,
+    op: operation.Operation,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
+    deadline: float | None,
+) -> Recovery:
+    try:
         recovered = recover(config.data_dir)
     except OSError as exc:
         raise ServeError(f"cannot use the data folder {config.data_dir}: {exc.strerror}") from None
+    _remove_tables(config.data_dir)  # left by a crash during a reload
     if recovered.segments:
         say(
             f"recovered {recovered.events:,} events from {recovered.segments} WAL segment(s)"
@@ -385,76 +323,53 @@ def serve(
         )
     if config.tls:
         # made (or checked) once here, so a bad certificate is one clear error, not N workers'
-        http_server.tls_context(config.data_dir, config.tls_cert, config.tls_key)
-    p = plan.compute(op)
-    table = name_table(op, p)
-    reserved = _resolve_ports(config)
+        tls_context(config.data_dir, config.tls_cert, config.tls_key)
+    current = tables.compute(op)
+    planned = len(current.table.names)
+    held = claim_addresses(config)
     warm_up()  # loaded once here, shared by the forked workers
-    ctx = multiprocessing.get_context("fork")
-    procs = []
-    pipes = []
-    for index in range(config.workers):
-        parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_worker_main,
-            args=(index, config, op, table, child_end, reserved),
-            name=f"sinkhole-w{index}",
-            daemon=False,
-        )
-        proc.start()
-        child_end.close()
-        procs.append(proc)
-        pipes.append(parent_end)
-    stop = {"now": False}
+    flags = {"stop": False, "reload": False}
 
     def on_signal(signum: int, _frame: Any) -> None:
-        if signum == signal.SIGHUP:
-            for proc in procs:
-                if proc.pid:
-                    os.kill(proc.pid, signal.SIGHUP)
-            return
-        stop["now"] = True
+        flags["reload" if signum == signal.SIGHUP else "stop"] = True
 
+    # set before the fork, so no signal finds a worker or the parent without a handler
     previous = {
         s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
+    workers = _Workers()
+    generation = 0
     try:
-        for pipe in pipes:
-            try:
-                status, detail = pipe.recv()
-            except EOFError:
-                status, detail = "error", "a worker exited while starting"
-            if status != "ready":
-                raise ServeError(str(detail))
-        for sock in reserved:  # the workers hold the ports now
-            sock.close()
-        say(
-            f"planned names: {len(table.names):,}; workers: {config.workers}; "
-            f"events: {config.data_dir}"
-        )
+        workers.start(config, current, held)
+        del current  # the workers have it; the parent needs only new ones
+        workers.wait_ready()
+        claims.release(held)  # the workers hold the ports now
+        say(f"planned names: {planned:,}; workers: {config.workers}; events: {config.data_dir}")
         for line in listener_lines(config):
             say(f"listening {line}")
         say("ready")
         with contextlib.suppress(AttributeError):
             sys.stdout.flush()
-        deadline = None if stop_after is None else (stop_after + time.monotonic())
-        while not stop["now"] and all(p.is_alive() for p in procs):
+        computing: _Reload | None = None
+        while not flags["stop"] and workers.alive():
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            time.sleep(0.1)
+            if flags["reload"] and computing is None and workers.reload is None:
+                flags["reload"] = False
+                generation += 1
+                computing = _Reload(config, generation)
+            if computing is not None and not computing.thread.is_alive():
+                if computing.error is not None:
+                    warn(f"reload failed, keeping the old plan: {computing.error}")
+                else:
+                    workers.hand_over(computing)
+                computing = None
+            workers.read_replies(say, warn)
+            time.sleep(0.05)
     finally:
-        for proc in procs:
-            if proc.is_alive() and proc.pid:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.join(timeout=15)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        for pipe in pipes:
-            pipe.close()
-        for sock in reserved:
-            sock.close()
+        workers.stop()
+        claims.release(held)
+        _remove_tables(config.data_dir)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return recovered
