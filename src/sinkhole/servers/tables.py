@@ -142,6 +142,9 @@ class TableReader:
         except (struct.error, pickle.UnpicklingError, EOFError) as exc:
             self._file.close()
             raise TableError(f"{path}: damaged name table ({exc})") from None
+        except BaseException:
+            self._file.close()
+            raise
         self.op: operation.Operation = header["op"]
         self.records = records_for(self.op)
         self.names: dict[bytes, tuple[str, str]] = {}
