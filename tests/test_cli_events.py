@@ -228,3 +228,13 @@ def test_stats_table_has_the_listener_counters(tmp_path: Path) -> None:
     row = next(line for line in table.splitlines() if "s1" in line)
     values = [c.strip() for c in row.strip("│ ").split("│")]
     assert values[5:9] == ["5", "3", "7", "4"]
+
+
+def test_stats_skips_files_that_are_not_sensor_stats(op_file: Path) -> None:
+    folder = op_file.parent / "store" / "stats"
+    (folder / "cut.json").write_text('{"sensor": "s9", "accep')
+    (folder / "other.json").write_text('{"sensor": "s8"}')
+    (folder / "list.json").write_text("[1, 2]")
+    result = run("stats", str(op_file), "--json", "--interval", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert [s["sensor"] for s in json.loads(result.stdout)["sensors"]] == ["s1"]

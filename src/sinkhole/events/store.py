@@ -52,6 +52,15 @@ APPLICATIONS = ("dns", "http", "tls", "raw")
 
 T = TypeVar("T")
 
+#: DuckDB errors that say nothing about the files (no reason to look for a damaged one).
+_NOT_DATA = (
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+)
+
 
 class StoreError(SinkholeError):
     """The event store could not be read or exported."""
@@ -237,7 +246,7 @@ def _query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
                 con.close()
         # the footers were fine but the data is not: find the culprit by reading it all
         found = False
-        for path in snap.parquet:
+        for path in [] if isinstance(error, _NOT_DATA) else snap.parquet:
             reason = _deep_check(path)
             if reason:
                 _set_aside(root, path, reason, snap)
@@ -300,7 +309,12 @@ def sensor_stats(root: Path) -> list[dict[str, Any]]:
             document = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(document, dict) and "sensor" in document:
+        # a file that is not a writer's stats document is not a sensor (skipped, not fatal)
+        if (
+            isinstance(document, dict)
+            and isinstance(document.get("sensor"), str)
+            and all(isinstance(document.get(k), int) for k in ("accepted", "durable", "dropped"))
+        ):
             out.append(document)
     return out
 
