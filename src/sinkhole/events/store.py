@@ -247,6 +247,9 @@ def _query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         # the footers were fine but the data is not: find the culprit by reading it all
         found = False
         for path in [] if isinstance(error, _NOT_DATA) else snap.parquet:
+            if not path.exists():
+                found = True  # set aside by another reader meanwhile: a new snapshot will do
+                continue
             reason = _deep_check(path)
             if reason:
                 _set_aside(root, path, reason, snap)
