@@ -191,16 +191,6 @@ def snapshot(root: Path) -> Snapshot:
     return snap
 
 
-def parquet_files(root: Path) -> list[str]:
-    """The readable closed Parquet segments under `root`."""
-    return [str(p) for p in segments(root).parquet]
-
-
-def wal_table(root: Path) -> pa.Table:
-    """Every complete batch of the WAL segments being written."""
-    return snapshot(root).wal
-
-
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
