@@ -23,7 +23,7 @@ def test_data_lock_names_its_holder(tmp_path: Path) -> None:
 
 
 def test_port_zero_gets_a_port_free_for_udp_and_tcp(tmp_path: Path) -> None:
-    port, held = claims.hold("127.0.0.1", 0, (socket.SOCK_DGRAM, socket.SOCK_STREAM))
+    [port], held = claims.claim([("127.0.0.1", 0, (socket.SOCK_DGRAM, socket.SOCK_STREAM))])
     try:
         assert port > 0
         assert sorted(s.type for s in held) == sorted([socket.SOCK_DGRAM, socket.SOCK_STREAM])
@@ -33,3 +33,14 @@ def test_port_zero_gets_a_port_free_for_udp_and_tcp(tmp_path: Path) -> None:
     finally:
         claims.release(held)
     claims.probe("127.0.0.1", port, socket.SOCK_DGRAM)  # and free once released
+
+
+def test_a_wildcard_and_a_specific_address_on_one_port_are_both_ours() -> None:
+    udp = (socket.SOCK_DGRAM,)
+    [port], held = claims.claim([("127.0.0.1", 0, udp)])
+    claims.release(held)
+    ports, held = claims.claim([("0.0.0.0", port, udp), ("127.0.0.2", port, udp)])
+    claims.release(held)
+    assert ports == [port, port]
+    with pytest.raises(claims.ClaimError, match=f"127.0.0.1:{port} \\(udp\\) is given to two"):
+        claims.claim([("127.0.0.1", port, udp), ("127.0.0.1", port, udp)])

@@ -107,20 +107,47 @@ def probe(host: str, port: int, kind: socket.SocketKind) -> None:
         sock.close()
 
 
-def hold(
-    host: str, port: int, kinds: tuple[socket.SocketKind, ...]
-) -> tuple[int, list[socket.socket]]:
-    """Claim host:port for every socket kind in `kinds` (port 0: a free one); returns its holders.
+#: One listener's address: (host, port, the socket kinds it needs); port 0 asks for a free one.
+Wanted = tuple[str, int, tuple[socket.SocketKind, ...]]
 
-    The holders are bound with SO_REUSEPORT, so the workers can bind beside them; until
-    they have, the holders keep the port from anyone else (an outgoing connection, say).
-    They never listen and must be closed once the workers listen (an unread UDP socket
-    in the group would swallow its share of datagrams).
+
+def claim(wanted: list[Wanted]) -> tuple[list[int], list[socket.socket]]:
+    """Claim every address in `wanted`; returns the ports (port 0 resolved) and the holders.
+
+    Every given address is probed first, then all are held: a wildcard address and a
+    specific one on the same port (``0.0.0.0:53`` and a redirected resolver's
+    ``192.0.2.54:53``) both belong to this sinkhole, and a probe after the first holder
+    would take it for a stranger. The holders are bound with SO_REUSEPORT, so the workers
+    can bind beside them; until they have, the holders keep the ports from anyone else
+    (an outgoing connection, say). They never listen and must be closed once the workers
+    listen (an unread UDP socket in the group would swallow its share of datagrams).
     """
-    if not port:
-        return _hold_free(host, kinds)
-    for kind in kinds:
-        probe(host, port, kind)
+    seen: set[tuple[str, int, socket.SocketKind]] = set()
+    for host, port, kinds in wanted:
+        for kind in kinds if port else ():
+            if (host, port, kind) in seen:
+                where = f"{_shown(host, port)} ({_KIND_NAMES[kind]})"
+                raise ClaimError(f"{where} is given to two listeners")
+            seen.add((host, port, kind))
+            probe(host, port, kind)
+    ports: list[int] = []
+    held: list[socket.socket] = []
+    try:
+        for host, given, kinds in wanted:
+            if given:
+                held += _hold(host, given, kinds)
+                ports.append(given)
+            else:
+                port, sockets = _hold_free(host, kinds)
+                held += sockets
+                ports.append(port)
+    except BaseException:
+        release(held)
+        raise
+    return ports, held
+
+
+def _hold(host: str, port: int, kinds: tuple[socket.SocketKind, ...]) -> list[socket.socket]:
     held: list[socket.socket] = []
     try:
         for kind in kinds:
@@ -128,7 +155,7 @@ def hold(
     except OSError as exc:
         release(held)
         raise ClaimError(f"cannot listen on {_shown(host, port)}: {exc.strerror}") from None
-    return port, held
+    return held
 
 
 def _hold_free(host: str, kinds: tuple[socket.SocketKind, ...]) -> tuple[int, list[socket.socket]]:
@@ -142,7 +169,9 @@ def _hold_free(host: str, kinds: tuple[socket.SocketKind, ...]) -> tuple[int, li
         except OSError as exc:
             raise ClaimError(f"cannot listen on {host}: {exc.strerror}") from None
         try:
-            return hold(host, port, kinds)
+            for kind in kinds:
+                probe(host, port, kind)
+            return port, _hold(host, port, kinds)
         except ClaimError:
             continue  # taken meanwhile, or not free for another kind: try another
     raise ClaimError(f"no free port on {host}")

@@ -130,27 +130,22 @@ def claim_addresses(config: ServeConfig) -> list[socket.socket]:
 
     Returns the holder sockets, to close once the workers listen.
     """
-    held: list[socket.socket] = []
-
-    def claim(addrs: list[Address], kinds: tuple[socket.SocketKind, ...]) -> list[Address]:
-        out = []
-        for host, given in addrs:
-            port, sockets = claims.hold(host, given, kinds)
-            held.extend(sockets)
-            out.append((host, port))
-        return out
-
     both = (socket.SOCK_DGRAM, socket.SOCK_STREAM)
-    try:
-        config.dns = claim(config.dns, both)
-        config.resolver = claim(config.resolver, both)
-        config.http = claim(config.http, (socket.SOCK_STREAM,))
-        config.tls = claim(config.tls, (socket.SOCK_STREAM,))
-        config.tcp = [(claim([a], (socket.SOCK_STREAM,))[0], f) for a, f in config.tcp]
-        config.udp = [(claim([a], (socket.SOCK_DGRAM,))[0], f) for a, f in config.udp]
-    except BaseException:
-        claims.release(held)
-        raise
+    tcp, udp = (socket.SOCK_STREAM,), (socket.SOCK_DGRAM,)
+    groups: list[tuple[list[Address], tuple[socket.SocketKind, ...]]] = [
+        (config.dns, both),
+        (config.resolver, both),
+        (config.http, tcp),
+        (config.tls, tcp),
+        ([a for a, _ in config.tcp], tcp),
+        ([a for a, _ in config.udp], udp),
+    ]
+    ports, held = claims.claim([(h, p, kinds) for addrs, kinds in groups for h, p in addrs])
+    given = iter(ports)
+    resolved = [[(h, next(given)) for h, _ in addrs] for addrs, _ in groups]
+    config.dns, config.resolver, config.http, config.tls = resolved[:4]
+    config.tcp = [(a, f) for a, (_, f) in zip(resolved[4], config.tcp, strict=True)]
+    config.udp = [(a, f) for a, (_, f) in zip(resolved[5], config.udp, strict=True)]
     return held
 
 
