@@ -891,6 +891,8 @@ def _data_dir(operation: Path, data: Path | None) -> Path:
     from sinkhole import operation as operation_mod
 
     if data is not None:
+        if data.exists() and not data.is_dir():
+            raise SinkholeError(f"--data {data}: an event store is a folder, this is a file")
         return data
     op = operation_mod.load(operation)
     return op.data_dir
