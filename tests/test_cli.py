@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +220,83 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert "(0 failed contacts)" in result.stdout
     assert "AS64" in result.stdout  # lab networks named
     assert "estimated machines:" in result.stdout
+
+
+COMMANDS = [
+    ["families"], ["dga", "generate"], ["dga", "lookup"], ["plan"], ["simulate"], ["serve"],
+    ["emulate"], ["population"], ["events"], ["stats"], ["demo"],
+]  # fmt: skip
+
+
+def _examples() -> dict[str, list[str]]:
+    """Every command's `Example:` line, taken from its --help."""
+    found: dict[str, list[str]] = {}
+    for command in COMMANDS:
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        [line] = [ln for ln in result.output.splitlines() if "Example: sinkhole " in ln]
+        example = line.split("Example: ", 1)[1].strip().rstrip("│").strip()
+        found[" ".join(command)] = shlex.split(example)[1:]
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_every_help_example_runs(tmp_path: Path) -> None:
+    # The examples run as written, in a scratch folder holding examples/megad-sim.toml.
+    # Its copy listens on free ports rather than 5353/8080, which another run on this
+    # machine may hold; serve and emulate both take them from the file, as in the README.
+    examples = _examples()
+    # the demo's example is what test_demo_tells_the_whole_story runs; not run twice
+    assert examples.pop("demo") == ["demo", "--dir", "demo-out", "--machines", "3000",
+                                    "--live-machines", "200", "--live-seconds", "4"]  # fmt: skip
+    (tmp_path / "examples").mkdir()
+    listeners = (
+        f'\n[listeners]\ndns = ["127.0.0.1:{_free_port()}"]\nhttp = ["127.0.0.1:{_free_port()}"]\n'
+    )
+    text = EXAMPLE.read_text() + listeners
+    (tmp_path / "examples" / "megad-sim.toml").write_text(text)
+    (tmp_path / "op.toml").write_text(text)  # the same operation (and store) by another name
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "COLUMNS": "120"}  # fmt: skip
+
+    def sinkhole(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sinkhole", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=180)  # fmt: skip
+
+    for name in ("families", "dga generate", "dga lookup", "plan", "simulate"):
+        result = sinkhole(examples.pop(name))
+        assert result.returncode == 0, (name, result.stderr)
+    assert (tmp_path / "plan" / "plan.json").exists()
+    # serve and emulate go together, as the README shows them
+    serve = subprocess.Popen([sys.executable, "-m", "sinkhole", *examples.pop("serve")],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        lines = []
+        for line in serve.stdout:
+            lines.append(line)
+            if line.strip() == "ready":
+                break
+        assert "ready\n" in lines, (lines, serve.stderr.read() if serve.stderr else "")
+        emulate = sinkhole(examples.pop("emulate"))
+        assert emulate.returncode == 0, emulate.stderr
+        assert "aiming at dns 127.0.0.1:" in emulate.stderr
+        rest, errors = serve.communicate(timeout=60)
+    finally:
+        serve.kill()
+        serve.wait()
+    assert serve.returncode == 0, errors
+    assert "stopped" in rest
+    store = tmp_path / "data" / "sinkhole" / "megad-sim-lab-takedown"
+    assert f"events: {store}" in "".join(lines)
+    assert oct(store.stat().st_mode & 0o777) == "0o700"
+    for name in ("population", "events", "stats"):
+        result = sinkhole(examples.pop(name))
+        assert result.returncode == 0, (name, result.stderr)
+    assert examples == {}

@@ -396,7 +396,7 @@ def plan_cmd(
 ) -> None:
     """Compute every seizure the operation needs and write CSV, JSON, zones and RPZ.
 
-    Example: sinkhole plan examples/megad-sim.toml --out plan/ --benign top-sites.csv
+    Example: sinkhole plan examples/megad-sim.toml --out plan/
     """
     from sinkhole import operation as operation_mod
     from sinkhole import plan as plan_mod
