@@ -177,7 +177,7 @@ _TABLE_PREFIX = ".reload-"
 
 
 def _remove_tables(folder: Path) -> None:
-    for path in folder.glob(f"{_TABLE_PREFIX}*.table"):
+    for path in folder.glob(f"{_TABLE_PREFIX}*"):
         with contextlib.suppress(OSError):
             path.unlink()
 

@@ -111,7 +111,7 @@ def write(tables: Tables, path: Path) -> None:
             ],
         }
     )
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_suffix(".tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
