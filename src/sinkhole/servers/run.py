@@ -196,6 +196,7 @@ class _Workers:
     awaiting: set[int] = field(default_factory=set)
     reload: _Reload | None = None
     longest_pause: float = 0.0
+    failed: int = 0
 
     def start(self, config: ServeConfig, current: tables.Tables, held: list[socket.socket]) -> None:
         """Fork one worker per configured count; each inherits the tables and the sockets."""
@@ -233,6 +234,7 @@ class _Workers:
         self.reload = reload
         self.awaiting = set(range(len(self.pipes)))
         self.longest_pause = 0.0
+        self.failed = 0
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
                 pipe.send(("reload", reload.generation, str(reload.path)))
@@ -248,6 +250,7 @@ class _Workers:
                         self.longest_pause = max(self.longest_pause, float(message[4]))
                     elif message[0] == "reload-failed":
                         self.awaiting.discard(index)
+                        self.failed += 1
                         warn(f"worker {index} could not take in the new plan: {message[2]}")
             except (EOFError, OSError):
                 continue  # a worker died: the liveness check stops the sinkhole
@@ -255,10 +258,13 @@ class _Workers:
         if reload is not None and not self.awaiting:
             with contextlib.suppress(OSError):
                 reload.path.unlink()
-            say(
-                f"reloaded: planned names: {reload.names:,}; longest pause of a worker's "
-                f"loop: {self.longest_pause * 1000:.0f} ms"
-            )
+            if self.failed:
+                warn(f"reload incomplete: {self.failed} worker(s) kept the old plan")
+            else:
+                say(
+                    f"reloaded: planned names: {reload.names:,}; longest pause of a worker's "
+                    f"loop: {self.longest_pause * 1000:.0f} ms"
+                )
             self.reload = None
 
     def stop(self) -> None:
