@@ -228,10 +228,14 @@ def test_an_operation_file_turned_invalid_keeps_the_old_plan(op_file: Path, tmp_
         assert "hold_days" in line
         for _ in range(4):
             assert rcode("gone.example", host, port) == dns.rcode.NOERROR
-        op_file.write_text(good.replace("gone.example", "added.example"))
+        changed = good.replace("gone.example", "added.example")
+        op_file.write_text(changed.replace("http = []", 'http = ["127.0.0.1:0"]'))
         before = len(sink.lines)
         sink.process.send_signal(signal.SIGHUP)
         sink.wait_for(lambda text: text.startswith("reloaded:"), 60, after=before)
+        assert sink.wait_for(lambda text: "restart" in text, 10, stderr=True) == (
+            "sinkhole: [listeners] changed in the operation file: applied on restart only"
+        )
         for _ in range(4):
             assert rcode("added.example", host, port) == dns.rcode.NOERROR
             assert rcode("gone.example", host, port) == dns.rcode.REFUSED

@@ -152,8 +152,11 @@ def claim_addresses(config: ServeConfig) -> list[socket.socket]:
 class _Reload:
     """One SIGHUP: new tables, computed in a thread of the parent, written for the workers."""
 
-    def __init__(self, config: ServeConfig, generation: int) -> None:
+    def __init__(self, config: ServeConfig, generation: int, serving: operation.Operation) -> None:
         self.config = config
+        self.serving = serving
+        #: What changed in the file that a reload cannot apply (listeners, data), if anything.
+        self.needs_restart: list[str] = []
         self.generation = generation
         self.path = config.data_dir / f"{_TABLE_PREFIX}{generation}.table"
         self.names = 0
@@ -167,6 +170,9 @@ class _Reload:
             new = tables.compute(op)
             tables.write(new, self.path)
             self.names = len(new.table.names)
+            for section in ("listeners", "data"):
+                if getattr(op, section) != getattr(self.serving, section):
+                    self.needs_restart.append(f"[{section}]")
         except SinkholeError as exc:
             self.error = exc.message
         except Exception as exc:  # a bug here must not stop the serving workers
@@ -358,12 +364,15 @@ def _serve(
             if flags["reload"] and computing is None and workers.reload is None:
                 flags["reload"] = False
                 generation += 1
-                computing = _Reload(config, generation)
+                computing = _Reload(config, generation, op)
             if computing is not None and not computing.thread.is_alive():
                 if computing.error is not None:
                     warn(f"reload failed, keeping the old plan: {computing.error}")
                 else:
                     workers.hand_over(computing)
+                    if computing.needs_restart:
+                        changed = " and ".join(computing.needs_restart)
+                        warn(f"{changed} changed in the operation file: applied on restart only")
                 computing = None
             workers.read_replies(say, warn)
             time.sleep(0.05)
