@@ -300,3 +300,91 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
         result = sinkhole(examples.pop(name))
         assert result.returncode == 0, (name, result.stderr)
     assert examples == {}
+
+
+def test_readme_family_table_names_every_family() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("### Families and channels", 1)[1].split("Third-party", 1)[0]
+    missing = [f.name for f in families.all_families() if f.name not in table]
+    assert missing == []
+
+
+def test_families_never_cut_a_parameter() -> None:
+    result = runner.invoke(app, ["families"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "seed=earnestnessbiophysicalohax.com" in result.stdout
+    assert "sandbox=false" in result.stdout  # as --param takes it
+    assert "seed=megad-sim-lab" in result.stdout
+
+
+def test_version_is_printed_without_a_command() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("sinkhole ")
+    assert result.stderr == ""
+
+
+def test_usage_error_is_one_line() -> None:
+    result = run("plan")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "sinkhole: error: plan: Missing argument 'operation'. (see sinkhole plan --help)\n"
+    )
+
+
+def test_emulate_checks_the_truth_path_before_the_work(tmp_path: Path) -> None:
+    result = run("emulate", str(EXAMPLE), "--machines", "100", "--days", "0.1",
+                 "--truth", "/proc/sinkhole-x/t.json")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "sinkhole: error: cannot write the truth file /proc/sinkhole-x/t.json: "
+        "No such file or directory\n"
+    )
+    (tmp_path / "file").write_text("")
+    offline = run("emulate", str(EXAMPLE), "--offline", "--data", str(tmp_path / "d"),
+                  "--truth", str(tmp_path / "file" / "t.json"))  # fmt: skip
+    assert offline.returncode == 2
+    assert not (tmp_path / "d" / "events").exists()  # nothing emulated
+
+
+def test_live_emulate_with_nothing_listening_says_where_it_aimed(tmp_path: Path) -> None:
+    port = _free_port()
+    op = tmp_path / "op.toml"
+    op.write_text(EXAMPLE.read_text() + f'[listeners]\ndns = ["127.0.0.1:{port}"]\n')
+    result = run("emulate", str(op), "--machines", "100", "--days", "0.1", "--duration", "1",
+                 "--truth", str(tmp_path / "t.json"))  # fmt: skip
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert f"no sinkhole at dns 127.0.0.1:{port} (connection refused)" in line
+    assert "sinkhole serve" in line
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_live_emulate_exits_1_when_nothing_got_through(tmp_path: Path) -> None:
+    from sinkhole.testing import running_sinkhole
+
+    # the sinkhole holds a plan of another family: every name the bots ask is refused
+    served = tmp_path / "served.toml"
+    served.write_text(
+        '[operation]\nname = "other"\nstart = 2026-12-01\nhold_days = 30\n'
+        '[[targets]]\nfamily = "torpig"\n'
+    )
+    with running_sinkhole(served, tmp_path / "d") as sink:
+        dns, http = sink.address("dns"), sink.address("http")
+        result = run("emulate", str(EXAMPLE), "--machines", "50", "--days", "0.05",
+                     "--duration", "1", "--target", f"dns={dns[0]}:{dns[1]}",
+                     "--target", f"http={http[0]}:{http[1]}",
+                     "--truth", str(tmp_path / "t.json"))  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"aiming at dns {dns[0]}:{dns[1]}, http {http[0]}:{http[1]}" in result.stderr
+    assert "nothing got through" in result.stderr
+    assert result.stdout.startswith("0 check-ins from 0 machines")
+    assert oct((tmp_path / "t.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_plan_refuses_a_folder_that_is_not_a_plan(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run("plan", str(EXAMPLE), "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "is not empty (notes.txt) and holds no earlier plan" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
