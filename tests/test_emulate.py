@@ -209,3 +209,44 @@ def test_truth_file_from_the_cli(tmp_path: Path) -> None:
     assert truth["population"] == 500
     assert (tmp_path / "truth-addresses.parquet").exists()
     assert dt.date.fromisoformat(truth["per_day"][0]["date"]) == dt.date(2026, 12, 1)
+
+
+def test_a_live_run_that_falls_behind_stops_and_says_how_much_it_left(tmp_path: Path) -> None:
+    path = tmp_path / "op.toml"
+    path.write_text(OP)
+    op = operation.load(path)
+    with running_sinkhole(path, tmp_path / "d") as sink:
+        targets = emulate_live.Targets(sink.address("dns"), sink.address("http"))
+        # a day of 3,000 machines in one second: tens of thousands of check-ins, far more
+        # than one process sends in a second
+        settings = emulate.Settings(machines=3000, days=1, seed=5, interval_minutes=30)
+        run = emulate_live.LiveRun(op, plan.compute(op), settings, targets, duration=1.0)
+        scheduled = len(run.schedule()[0])
+        truth = emulate_live.run_live(op, plan.compute(op), settings, targets, duration=1.0)
+    assert truth.skipped > 0
+    assert truth.skipped < scheduled
+    assert truth.checkins > 0
+    stored = store.read(tmp_path / "d", store.Filter(application="http")).num_rows
+    # a check-in cut short may or may not have reached the sinkhole; none is counted twice
+    assert truth.checkins <= stored <= truth.checkins + truth.cut
+    assert json.loads(json.dumps(emulate_live.truth_json(truth)))["skipped"] == truth.skipped
+
+
+def test_a_live_run_too_big_is_refused_before_building_the_population() -> None:
+    op = operation.loads(OP)
+    targets = emulate_live.Targets(("127.0.0.1", 1), ("127.0.0.1", 1))
+    settings = emulate.Settings(machines=5_000_000, days=60)
+    with pytest.raises(emulate.EmulateError, match="a live run's limit"):
+        emulate_live.LiveRun(op, plan.compute(op), settings, targets, duration=10.0)
+
+
+def test_probe_names_the_target_nobody_listens_on() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connections are refused
+        targets = emulate_live.Targets(("127.0.0.1", port), ("127.0.0.1", port))
+        with pytest.raises(emulate.EmulateError, match=rf"no sinkhole at dns 127.0.0.1:{port}"):
+            targets.probe()
+    assert targets.describe() == f"dns 127.0.0.1:{port}, http 127.0.0.1:{port}"

@@ -782,6 +782,7 @@ def _targets(op: Any, given: list[str]) -> Any:
     for kind, (values, port) in defaults.items():
         if values:
             chosen[kind] = operation_mod.parse_address(values[0], port)
+    given_kinds = {item.partition("=")[0] for item in given}
     for item in given:
         kind, sep, where = item.partition("=")
         if not sep or kind not in defaults:
@@ -796,14 +797,16 @@ def _targets(op: Any, given: list[str]) -> Any:
         raise SinkholeError(
             "live emulation needs a dns and an http target (--target KIND=HOST:PORT)"
         )
-    for kind, address in chosen.items():
+    targets = emulate_live.Targets(chosen["dns"], chosen["http"], chosen.get("resolver"))
+    targets.check()
+    if targets.resolver is not None and targets.resolver[1] == 0 and "resolver" not in given_kinds:
+        targets.resolver = None  # a free port serve picks: the bots ask the dns listener instead
+    for kind, address in targets.named():
         if address[1] == 0:
             raise SinkholeError(
                 f"the {kind} target has port 0 (serve picks a free port): give the port "
                 f"`sinkhole serve` printed with --target {kind}=HOST:PORT"
             )
-    targets = emulate_live.Targets(chosen["dns"], chosen["http"], chosen.get("resolver"))
-    targets.check()
     return targets
 
 
