@@ -236,3 +236,19 @@ def test_cli_lookup_of_a_binary_file_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [  # type: ignore[attr-defined]
         f"sinkhole: error: {blob}: a binary file, not a list of domain names"
     ]
+
+
+def test_a_list_used_across_new_year_is_one_span(tmp_path: Path) -> None:
+    """Pushdo's lists are tried for 45 days: a list of late December spans two year files."""
+    dga = families.get("pushdo").dga
+    assert dga is not None
+    first, last = dt.date(2015, 11, 1), dt.date(2016, 2, 28)
+    spec = dga_index.IndexSpec.between(first, last, ["pushdo"])
+    index = dga_index.ensure(spec, tmp_path, workers=1)
+    assert [p.name for p in index.parts] == ["2015.parquet", "2016.parquet"]
+    key = dt.date(2015, 12, 20)
+    span = dga.key_spans(first, last)[key]
+    assert span[0].year == 2015 and span[1].year == 2016
+    name = dga.domains_for(key, dga.params())[0]
+    [match] = dga_index.lookup(index, [name])[name]
+    assert match.dates == (span,)
