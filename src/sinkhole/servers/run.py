@@ -42,6 +42,10 @@ class ServeError(SinkholeError):
     """The sinkhole could not start."""
 
 
+#: Handover files of a reload in the data folder, removed once every worker has taken it in.
+_TABLE_PREFIX = ".reload-"
+
+
 Address = tuple[str, int]
 
 
@@ -177,9 +181,6 @@ class _Reload:
             self.error = exc.message
         except Exception as exc:  # a bug here must not stop the serving workers
             self.error = f"{type(exc).__name__}: {exc}"
-
-
-_TABLE_PREFIX = ".reload-"
 
 
 def _remove_tables(folder: Path) -> None:
