@@ -1,16 +1,21 @@
 """Listener benchmarks, side by side with real peers in one run (loopback only).
 
-DNS: dnsperf against `sinkhole serve` (2000 planned domains, every query
-stored), against NSD serving the same names from the exported zones, and
-against a stock dnslib threaded server. HTTP: wrk against the HTTP listener
-and against nginx with an access log. Store: events/s into WAL + Parquet.
-Each load is bounded in time (`SECONDS`) and stops by itself.
+DNS: dnsperf against `sinkhole serve` (2000 planned domains, default limits, every
+query stored) and against NSD serving the same names from the exported zones, on two
+query mixes: the realistic one (half the queries for random names below planned
+domains, as resolvers doing QNAME minimisation and random-subdomain floods send them)
+and exact planned names; plus the no-rate-limit best case and a stock dnslib threaded
+server. HTTP: wrk against the HTTP listener and against nginx with an access log.
+Store: events/s into WAL + Parquet. Each load is bounded in time (`SECONDS`) and stops
+by itself. Benchmarks install nothing: a missing peer is named with the command that
+installs it, and its rows are skipped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import re
 import signal
 import subprocess
@@ -26,28 +31,34 @@ from sinkhole.testing import free_port, running_nsd, running_sinkhole, which
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 DOMAINS = 2000
+#: Lines of the realistic query file: enough that no random name repeats within a run.
+MIX_LINES = 600_000
+#: Debian packages of the peers.
+PACKAGES = {"dnsperf": "dnsperf", "nsd": "nsd", "wrk": "wrk", "nginx": "nginx-light"}
 
 
-def _ensure(*programs: str) -> list[str]:
-    """Install missing Debian peers (dnsperf, nsd, wrk, nginx) when run as root."""
-    packages = {"dnsperf": "dnsperf", "nsd": "nsd", "wrk": "wrk", "nginx": "nginx-light"}
-    missing = [packages[p] for p in programs if which(p) is None]
-    if missing and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], env=env,
-                       capture_output=True, check=False)  # fmt: skip
-    return [p for p in programs if which(p) is None]
+def _missing(*programs: str) -> list[str]:
+    """The peers that are not installed, printed with the command that installs them."""
+    missing = [p for p in programs if which(p) is None]
+    if missing:
+        packages = " ".join(PACKAGES[p] for p in missing)
+        print(f"skipped: {', '.join(missing)} not installed (install: apt-get install {packages})")
+    return missing
 
 
-def _operation(folder: Path, names: list[str]) -> Path:
+def _operation(folder: Path, names: list[str], dns_rate_limit: int | None = None) -> Path:
+    """A bench operation over `names`; the operation's default limits unless overridden."""
+    folder.mkdir(parents=True, exist_ok=True)
     listed = ", ".join(f'"{n}"' for n in names)
     text = (
         f'[operation]\nname = "bench"\nstart = {dt.date.today()}\nhold_days = 1\n\n'
         f'[sinkhole]\nipv4 = ["127.0.0.1"]\n\n'
         f'[[targets]]\nfamily = "megad-sim"\nuse_family_lists = false\n'
         f"dga_params = {{ count = 1 }}\nstatic_domains = [{listed}]\n\n"
-        f"[listeners]\nhttp = []\n\n[limits]\ndns_rate_limit = 0\n"
+        f"[listeners]\nhttp = []\n"
     )
+    if dns_rate_limit is not None:
+        text += f"\n[limits]\ndns_rate_limit = {dns_rate_limit}\n"
     path = folder / "bench.toml"
     path.write_text(text)
     return path
@@ -61,12 +72,15 @@ def _dnsperf(port: int, queries: Path) -> dict[str, float]:
     )  # fmt: skip
     text = out.stdout
     qps = re.search(r"Queries per second:\s+([\d.]+)", text)
+    sent = re.search(r"Queries sent:\s+(\d+)", text)
     completed = re.search(r"Queries completed:\s+(\d+)", text)
     lost = re.search(r"Queries lost:\s+(\d+)", text)
-    if not (qps and completed and lost):
+    noerror = re.search(r"NOERROR \d+ \(([\d.]+)%\)", text)
+    if not (qps and sent and completed and lost):
         raise RuntimeError(f"dnsperf failed: {out.stderr or text}")
-    return {"qps": float(qps.group(1)), "completed": float(completed.group(1)),
-            "lost": float(lost.group(1))}  # fmt: skip
+    return {"qps": float(qps.group(1)), "sent": float(sent.group(1)),
+            "completed": float(completed.group(1)), "lost": float(lost.group(1)),
+            "noerror": float(noerror.group(1)) if noerror else 0.0}  # fmt: skip
 
 
 def _dnslib_server(names: set[str], port: int) -> tuple[object, threading.Thread]:
@@ -95,49 +109,73 @@ def _dnslib_server(names: set[str], port: int) -> tuple[object, threading.Thread
     return server, thread
 
 
+def _query_files(folder: Path, names: list[str]) -> dict[str, Path]:
+    """The two query mixes: exact planned names, and half random names below them."""
+    rng = random.Random(8)
+    exact = folder / "exact.txt"
+    exact.write_text("".join(f"{n} A\n" for n in names))
+    mix = folder / "mix.txt"
+    with mix.open("w") as out:
+        for i in range(MIX_LINES):
+            name = names[rng.randrange(len(names))]
+            out.write(f"{name} A\n" if i % 2 else f"{rng.getrandbits(48):012x}.{name} A\n")
+    return {"mix": mix, "exact": exact}
+
+
 def bench_dns() -> None:
-    """dnsperf against sinkhole, NSD and dnslib over the same 2000 names."""
-    print(f"\n== DNS: dnsperf, {DOMAINS} planned names, {SECONDS:.0f} s each, loopback, 2 cores")
-    missing = _ensure("dnsperf", "nsd")
-    if missing:
-        print(f"skipped: {', '.join(missing)} not installed")
+    """dnsperf against sinkhole (default limits) and NSD, realistic mix and exact names."""
+    print(f"\n== DNS: dnsperf -c 8 -q 500, {DOMAINS} planned domains, {SECONDS:.0f} s a row, "
+          "loopback, 2 sinkhole workers / 2 NSD servers")  # fmt: skip
+    if _missing("dnsperf", "nsd"):
         return
+    mixes = {"mix": "realistic: half random names below", "exact": "exact planned names"}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         names = [f"bot{i:05d}-cc.example" for i in range(DOMAINS)]
-        queries = folder / "queries.txt"
-        queries.write_text("".join(f"{n} A\n" for n in names))
-        op_path = _operation(folder, names)
-        results: dict[str, dict[str, float]] = {}
-
-        with running_sinkhole(op_path, folder / "data", "--workers", "2") as sink:
-            results["sinkhole"] = _dnsperf(sink.address("dns")[1], queries)
-        stored = store.count(folder / "data")
-
-        p = plan.compute(operation.load(op_path))
+        files = _query_files(folder, names)
+        default_op = _operation(folder / "default", names)
+        unlimited_op = _operation(folder / "unlimited", names, dns_rate_limit=0)
+        p = plan.compute(operation.load(default_op))
         plan.write(p, folder / "plan")
-        with running_nsd(folder / "plan" / "zones", folder / "nsd", server_count=2) as (
-            _host,
-            port,
-        ):
-            results["nsd"] = _dnsperf(port, queries)
+        rows: list[tuple[str, str, dict[str, float], int | None]] = []
 
+        def sinkhole(op_path: Path, mix: str, label: str) -> None:
+            data = folder / f"data-{label}-{mix}"
+            with running_sinkhole(op_path, data, "--workers", "2") as sink:
+                result = _dnsperf(sink.address("dns")[1], files[mix])
+            rows.append((mixes[mix], label, result, store.count(data)))
+
+        with running_nsd(folder / "plan" / "zones", folder / "nsd", server_count=2) as (_, port):
+            for mix, title in mixes.items():
+                sinkhole(default_op, mix, "sinkhole")
+                rows.append((title, "nsd", _dnsperf(port, files[mix]), None))
+        sinkhole(unlimited_op, "exact", "sinkhole, no rate limit")
         port = free_port()
         server, _thread = _dnslib_server(set(names), port)
         try:
-            results["dnslib"] = _dnsperf(port, queries)
+            rows.append((mixes["exact"], "dnslib", _dnsperf(port, files["exact"]), None))
         finally:
             server.stop()  # type: ignore[attr-defined]
 
-    ours = results["sinkhole"]
-    for name, r in results.items():
-        print(
-            f"{name:<9} {r['qps']:>10,.0f} qps  completed {r['completed']:>10,.0f}  lost {r['lost']:>6,.0f}"
+    print(f"{'query mix':<36} {'server':<24} {'qps':>9} {'sent':>9} {'answered':>9} "
+          f"{'lost':>6} {'NOERROR':>7} {'stored':>9} {'events lost':>11}")  # fmt: skip
+    for mix, server_name, r, stored in rows:
+        events = (
+            "" if stored is None else f"{stored:>9,} {max(0, int(r['completed']) - stored):>11,}"
         )
-    print(f"ratio sinkhole/nsd: {ours['qps'] / results['nsd']['qps']:.2f}x (goal >= 0.6)")
-    print(f"ratio sinkhole/dnslib: {ours['qps'] / results['dnslib']['qps']:.1f}x (goal >= 25)")
-    print(f"events stored: {stored:,} for {ours['completed']:,.0f} completed queries "
-          f"(lost events: {max(0, int(ours['completed']) - stored)})")  # fmt: skip
+        print(f"{mix:<36} {server_name:<24} {r['qps']:>9,.0f} {r['sent']:>9,.0f} "
+              f"{r['completed']:>9,.0f} {r['lost']:>6,.0f} {r['noerror']:>6.0f}% {events}")  # fmt: skip
+    qps = {(mix, server_name): r["qps"] for mix, server_name, r, _ in rows}
+    for key, text, goal in (
+        ("mix", "realistic mix", " (goal >= 0.6)"),
+        ("exact", "exact names", ""),
+    ):
+        ratio = qps[(mixes[key], "sinkhole")] / qps[(mixes[key], "nsd")]
+        print(f"ratio sinkhole/nsd, {text}: {ratio:.2f}x{goal}")
+    best = qps[(mixes["exact"], "sinkhole, no rate limit")] / qps[(mixes["exact"], "nsd")]
+    print(f"ratio sinkhole (no rate limit)/nsd, exact names: {best:.2f}x")
+    dnslib = qps[(mixes["exact"], "sinkhole")] / qps[(mixes["exact"], "dnslib")]
+    print(f"ratio sinkhole/dnslib, exact names: {dnslib:.1f}x (goal >= 25)")
 
 
 def bench_store() -> None:
@@ -205,9 +243,7 @@ def _wrk(port: int, path: str = "/cfg/0123456789abcdef?v=3&os=pc-lab") -> dict[s
 def bench_http() -> None:
     """wrk against the HTTP listener (every request stored) and nginx with an access log."""
     print(f"\n== HTTP: wrk -t1 -c64, {SECONDS:.0f} s each, loopback, 2 cores, 2 workers each")
-    missing = _ensure("wrk", "nginx")
-    if missing:
-        print(f"skipped: {', '.join(missing)} not installed")
+    if _missing("wrk", "nginx"):
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
