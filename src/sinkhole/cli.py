@@ -695,7 +695,7 @@ def emulate_cmd(
     truth_path = truth or Path("truth.json")
     _check_writable(truth_path, "the truth file")
     targets.probe()
-    err.print(f"aiming at {targets.describe()}", markup=False)
+    sys.stderr.write(f"aiming at {targets.describe()}\n")
     plan = plan_mod.compute(op)
     with _progress() as bar:
         task = bar.add_task("live bots", total=None)
@@ -719,10 +719,10 @@ def emulate_cmd(
     )
     if live.checkins == 0:
         why = f" (first failure: {live.error})" if live.error else ""
-        err.print(
+        # one line, never wrapped: scripts read it
+        sys.stderr.write(
             f"sinkhole: nothing got through to {targets.describe()}{why}: is `sinkhole serve "
-            f"{operation}` running, with the same planned names?",
-            markup=False,
+            f"{operation}` running, with the same planned names?\n"
         )
         raise typer.Exit(1)
 
