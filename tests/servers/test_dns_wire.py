@@ -307,3 +307,75 @@ def test_repeated_questions_are_answered_from_cache_identically(
     handler.replace_plan(dns_server.NameTable({}), RECORDS)
     third = handler.handle(first.to_wire(), "127.9.0.1", 1, True)
     assert third is not None and dns.message.from_wire(third).rcode() == dns.rcode.REFUSED
+
+
+def _fresh(tmp: Path) -> dns_server.DnsHandler:
+    table = dns_server.NameTable(
+        {
+            b"seized.example": ("megad-sim", "dga"),
+            b"deep.seized.example": ("other", "static-domains"),
+            b"cc.test": ("megad-sim", "static-domains"),
+        },
+        {b"later.example": "megad-sim"},
+    )
+    writer = EventWriter(tmp, "t")
+    buf = dns_server.dns_buffer(writer, "t", "h", 1, "udp")
+    return dns_server.DnsHandler(table, RECORDS, buf, rate_limit=0)
+
+
+WARM = _fresh(Path("/nonexistent-never-flushed"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from([b"deep", b"DEEP", b"later", b"Later", b"a.b", b"x", b"zz_-9"]),
+        st.binary(min_size=1, max_size=63),
+    ),
+    st.sampled_from(
+        [
+            b"\x06seized\x07example\x00",
+            b"\x07example\x00",
+            b"\x02cc\x04test\x00",
+            b"\x04deep\x06seized\x07example\x00",
+            b"\x04DEEP\x06seized\x07example\x00",
+            b"\x01x\x06seized\x07example\x00",
+        ]
+    ),
+    st.sampled_from([1, 2, 6, 15, 28, 252]),
+    st.sampled_from([b"", b"\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00"]),
+    st.booleans(),
+)
+def test_cached_replies_equal_fresh_ones(
+    label: bytes, rest: bytes, qtype: int, opt: bytes, udp: bool
+) -> None:
+    # the caches key on the query without its ID, or without its first label's text: whatever
+    # that label says (a planned name, a DGA name, dots, case), the reply and the event must
+    # be those of a fresh parse
+    header = bytes.fromhex("abcd0100000100000000") + (b"\x00\x01" if opt else b"\x00\x00")
+    tail = rest + qtype.to_bytes(2, "big") + b"\x00\x01" + opt
+    packet = header + bytes([len(label)]) + label + tail
+    for word in (b"z" * len(label), label):  # warm both caches with this shape
+        WARM.handle(header + bytes([len(word)]) + word + tail, "127.9.0.1", 1, udp)
+    WARM.buffer.take()
+    cold = _fresh(Path("/nonexistent-never-flushed"))
+    assert WARM.handle(packet, "127.9.0.1", 1, udp) == cold.handle(packet, "127.9.0.1", 1, udp)
+    assert [r[1:] for r in WARM.buffer.take()] == [r[1:] for r in cold.buffer.rows]
+
+
+def test_names_below_and_nested_zones_use_the_right_zone(handler: dns_server.DnsHandler) -> None:
+    handler.table.names[b"deep.seized.example"] = ("other", "static-domains")
+    for name in (
+        "abcd.seized.example",
+        "deep.seized.example",
+        "b.seized.example",
+        "x.deep.seized.example",
+    ):
+        ask(handler, q(name))
+    assert [(r[3], r[6]) for r in handler.buffer.rows] == [
+        ("abcd.seized.example", "megad-sim"),
+        ("deep.seized.example", "other"),
+        ("b.seized.example", "megad-sim"),
+        ("x.deep.seized.example", "other"),
+    ]
+    assert len(handler.udp_cache) == 4  # three below-zone shapes, one exact name

@@ -301,7 +301,8 @@ class DnsHandler:
         labels = query.label_wire
         first = packet[13 : 13 + packet[12]].lower() if labels else b""
         if (
-            apex == 0
+            apex == 0  # the whole name is the planned one
+            or (apex < 0 and family is not None)  # the whole name is an unplanned DGA name
             or len(labels) < 2
             or first.translate(None, _PLAIN)
             or len(query.qname) != len(qname or "")  # escapes in the name
