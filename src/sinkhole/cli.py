@@ -285,7 +285,14 @@ def dga_lookup(
         params = {t.family: dict(t.dga_params) for t in op.targets if t.dga_params}
     spec = _lookup_spec(around, years, first, last, family, params)
     with _IndexProgress() as progress:
-        index = dga_index.ensure(spec, cache, progress)
+        try:
+            index = dga_index.ensure(spec, cache, progress)
+        except KeyboardInterrupt:
+            sys.stderr.write(
+                "sinkhole: interrupted; the index years built so far are kept, "
+                "the next lookup builds only the rest\n"
+            )
+            raise typer.Exit(130) from None
     found = dga_index.lookup(index, queries.names)
     lines: list[str] = []
     for name, matches in found.items():
@@ -691,6 +698,10 @@ def emulate_cmd(
             f"into {root}; truth: {truth_path}"
         )
         return
+    if data is not None:
+        raise SinkholeError(
+            "--data is for --offline: live bots' events go to the store of the running sinkhole"
+        )
     targets = _targets(op, target or [])
     truth_path = truth or Path("truth.json")
     _check_writable(truth_path, "the truth file")
