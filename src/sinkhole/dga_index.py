@@ -126,13 +126,13 @@ class IndexSpec:
         """Bot dates `first`..`last` over `names` (default: every DGA that can generate them)."""
         if last < first:
             raise DgaError(f"index window {first}..{last}: the end is before the start")
-        chosen = _chosen(names)
+        given = list(names or [])
         windows: dict[str, tuple[dt.date, dt.date]] = {}
-        for name in chosen:
+        for name in _chosen(given):
             low, high = _dga(name).bounds
             if first <= high and last >= low:
                 windows[name] = (max(first, low), min(last, high))
-            elif names:
+            elif given:  # a family asked for by name is refused, not silently left out
                 _dga(name).check_dates(first, last)
         if not windows:
             raise DgaError(f"no DGA family generates for bot dates {first}..{last}")
