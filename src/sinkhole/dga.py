@@ -23,7 +23,7 @@ import abc
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -128,6 +128,12 @@ class BaseDga(abc.ABC):
     @abc.abstractmethod
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
         """The domains seeded by one period, identified by its `period_start`."""
+
+    def domains_for_keys(
+        self, keys: Sequence[dt.date], params: Mapping[str, ParamValue]
+    ) -> list[list[str]]:
+        """The lists of several periods, in one call so that a DGA can compute them together."""
+        return [self.domains_for(key, params) for key in keys]
 
     def period_start(self, date: dt.date) -> dt.date:
         """The first day of the period `date` falls in (the seeding key)."""

@@ -230,8 +230,10 @@ def build_family(
     names: list[str] = []
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []
-    for key, (lo, hi) in dga.key_spans(start, end).items():
-        batch = list(dict.fromkeys(dga.domains_for(key, values)))
+    spans = dga.key_spans(start, end)
+    lists = dga.domains_for_keys(list(spans), values)
+    for (lo, hi), generated in zip(spans.values(), lists, strict=True):
+        batch = list(dict.fromkeys(generated))
         names.extend(batch)
         firsts.extend([lo] * len(batch))
         lasts.extend([hi] * len(batch))
