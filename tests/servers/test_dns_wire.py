@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dns.edns
 import dns.flags
@@ -30,6 +31,23 @@ def handler(tmp_path: Path) -> dns_server.DnsHandler:
     )
     buf = dns_server.dns_buffer(writer, "t", "127.0.0.1", 53, "udp")
     return dns_server.DnsHandler(table, RECORDS, buf)
+
+
+def events(handler: dns_server.DnsHandler) -> list[tuple[Any, ...]]:
+    """The handler's buffered events as tuples of the DNS columns."""
+    buffer = handler.buffer
+    flat = getattr(buffer, "values", None)
+    if flat is None:  # a buffer that keeps one tuple per event
+        return list(buffer.rows)  # type: ignore[attr-defined]
+    width = len(dns_server.DNS_COLUMNS)
+    return [tuple(flat[i : i + width]) for i in range(0, len(flat), width)]
+
+
+def take(handler: dns_server.DnsHandler) -> list[tuple[Any, ...]]:
+    """The buffered events, removed from the buffer."""
+    rows = events(handler)
+    handler.buffer.take()
+    return rows
 
 
 def ask(
@@ -146,14 +164,14 @@ def test_dga_names_outside_the_plan_are_flagged(handler: dns_server.DnsHandler) 
     reply = ask(handler, q("later.example"))
     assert reply.rcode() == dns.rcode.REFUSED
     assert handler.counters.dga_unplanned == 1
-    row = handler.buffer.rows[-1]
+    row = events(handler)[-1]
     assert row[3] == "later.example" and row[6] == "megad-sim" and row[8] == "dga-unplanned"
 
 
 def test_every_query_is_an_event(handler: dns_server.DnsHandler) -> None:
     ask(handler, q("WWW.seized.example", "AAAA"))
     ask(handler, q("nope.example"))
-    rows = handler.buffer.rows
+    rows = events(handler)
     assert [(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows] == [
         ("127.9.0.1", 5000, "www.seized.example", 28, 0, "megad-sim", "dga"),
         ("127.9.0.1", 5000, "nope.example", 1, 5, None, None),
@@ -175,7 +193,7 @@ def test_rate_limit_per_prefix_zone_and_rcode(handler: dns_server.DnsHandler) ->
     # TCP answers cannot be spoofed: never limited
     assert handler.handle(q("x.seized.example").to_wire(), "127.9.0.1", 1, False) is not None
     assert handler.counters.rate_limited == 15
-    assert handler.buffer.rows[-4][8] == "rate-limited"
+    assert events(handler)[-4][8] == "rate-limited"
     # refused names from one prefix share one key whatever the name
     refused = [handler.handle(q(f"r{i}.nope.example").to_wire(), "127.11.0.1", 1, True)
                for i in range(8)]  # fmt: skip
@@ -194,7 +212,7 @@ def test_malformed_packets_are_events_with_their_head(handler: dns_server.DnsHan
     assert [r and dns.message.from_wire(r).rcode() for r in replies[:2]] == [1, 1]
     assert replies[2] is None
     assert replies[3] is not None and replies[3][3] & 0xF == dns.rcode.NOTIMP
-    rows = handler.buffer.rows
+    rows = events(handler)
     assert [(r[5], r[8]) for r in rows] == [(1, "malformed"), (1, "malformed"), (None, "malformed"),
                                             (4, "unsupported-opcode"), (1, "malformed")]  # fmt: skip
     assert [r[9] for r in rows] == [p[: dns_server.PAYLOAD_HEAD] for p in packets]
@@ -208,14 +226,14 @@ def test_a_label_with_a_dot_is_not_a_planned_name(handler: dns_server.DnsHandler
     reply = handler.handle(one_label, "127.9.0.1", 1, True)
     assert reply is not None and dns.message.from_wire(reply).rcode() == dns.rcode.REFUSED
     # the event shows the name as it is, not as a name that looks planned
-    assert handler.buffer.rows[-1][3] == "x.seized\\.example"
+    assert events(handler)[-1][3] == "x.seized\\.example"
     above = (
         bytes.fromhex("123401000001000000000000")
         + b"\x03a.b\x06seized\x07example\x00\x00\x01\x00\x01"
     )
     reply = handler.handle(above, "127.9.0.1", 1, True)
     assert reply is not None and dns.message.from_wire(reply).answer
-    assert handler.buffer.rows[-1][3] == "a\\.b.seized.example"
+    assert events(handler)[-1][3] == "a\\.b.seized.example"
 
 
 def test_do_bit_is_echoed(handler: dns_server.DnsHandler) -> None:
@@ -297,7 +315,7 @@ def test_repeated_questions_are_answered_from_cache_identically(
     assert a is not None and b is not None
     assert b[:2] == second.to_wire()[:2] and a[2:] == b[2:]
     assert len(handler.udp_cache) == 1
-    rows = handler.buffer.rows
+    rows = events(handler)
     assert rows[0][1:] != rows[1][1:]  # distinct sources are recorded
     assert (
         rows[0][3:] == rows[1][3:] == ("www.seized.example", 1, 0, "megad-sim", "dga", None, None)
@@ -357,10 +375,10 @@ def test_cached_replies_equal_fresh_ones(
     packet = header + bytes([len(label)]) + label + tail
     for word in (b"z" * len(label), label):  # warm both caches with this shape
         WARM.handle(header + bytes([len(word)]) + word + tail, "127.9.0.1", 1, udp)
-    WARM.buffer.take()
+    take(WARM)
     cold = _fresh(Path("/nonexistent-never-flushed"))
     assert WARM.handle(packet, "127.9.0.1", 1, udp) == cold.handle(packet, "127.9.0.1", 1, udp)
-    assert [r[1:] for r in WARM.buffer.take()] == [r[1:] for r in cold.buffer.rows]
+    assert [r[1:] for r in take(WARM)] == [r[1:] for r in events(cold)]
 
 
 def test_names_below_and_nested_zones_use_the_right_zone(handler: dns_server.DnsHandler) -> None:
@@ -372,7 +390,7 @@ def test_names_below_and_nested_zones_use_the_right_zone(handler: dns_server.Dns
         "x.deep.seized.example",
     ):
         ask(handler, q(name))
-    assert [(r[3], r[6]) for r in handler.buffer.rows] == [
+    assert [(r[3], r[6]) for r in events(handler)] == [
         ("abcd.seized.example", "megad-sim"),
         ("deep.seized.example", "other"),
         ("b.seized.example", "megad-sim"),

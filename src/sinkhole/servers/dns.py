@@ -120,11 +120,13 @@ class RateLimiter:
         if second != self._window:
             self._window = second
             counts.clear()
-        key = (_prefix(src_ip), zone, rcode)
+        # the /24 of an IPv4 address is its text up to the last dot (the hot case)
+        prefix = _prefix(src_ip) if ":" in src_ip else src_ip[: src_ip.rfind(".")]
+        key = (prefix, zone, rcode)
         seen = counts.get(key, 0)
         if seen >= self.per_second:
             return False
-        if seen == 0 and len(counts) >= self.max_keys:
+        if not seen and len(counts) >= self.max_keys:
             return False
         counts[key] = seen + 1
         return True
@@ -211,7 +213,7 @@ class DnsHandler:
             ):
                 return self._answer(packet, src_ip, src_port, udp, cache)
             qname = name.decode()
-            reply = packet[:2] + head + packet[12 : len(packet) - after] + body
+            reply = b"".join((packet[:2], head, packet[12 : len(packet) - after], body))
         limiter = self.limiter
         if udp and limiter.per_second and not limiter.allow(src_ip, zone, rcode):
             counters.rate_limited += 1
