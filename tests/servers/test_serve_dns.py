@@ -358,3 +358,27 @@ def test_stats_while_serving(unlimited_op: Path, tmp_path: Path) -> None:
     assert sensor["events_per_s"] > 50
     assert report["store"]["unique_src_ips"] == 1
     assert report["dropped"] == 0
+
+
+def test_one_client_is_served_by_every_worker(unlimited_op: Path, tmp_path: Path) -> None:
+    # SO_REUSEPORT alone picks a worker by flow hash: one busy resolver would load one worker
+    # while the others idle. Datagrams are dealt at random instead (DNS over UDP is stateless).
+    data = tmp_path / "d"
+    with running_sinkhole(unlimited_op, data, "--workers", "2") as sink:
+        host, port = sink.address("dns")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:  # one flow
+            sock.settimeout(3)
+            for i in range(400):
+                sock.sendto(dns.message.make_query(f"w{i}.extra-megad.example", "A").to_wire(),
+                            (host, port))  # fmt: skip
+                sock.recvfrom(4096)
+        deadline = time.monotonic() + 10
+        per_worker: dict[str, int] = {}
+        while time.monotonic() < deadline and sum(per_worker.values()) < 400:
+            time.sleep(0.1)
+            for path in (data / "stats").glob("sensor-w*.json"):
+                stats = json.loads(path.read_text())
+                per_worker[stats["sensor"]] = stats["listeners"]["dns"]["queries"]
+    assert sum(per_worker.values()) == 400
+    assert sorted(per_worker) == ["sensor-w0", "sensor-w1"]
+    assert min(per_worker.values()) > 100, per_worker

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import ipaddress
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -436,6 +438,38 @@ class DnsTcp(asyncio.Protocol):
         self.transport = None
 
 
+#: setsockopt option number of a classic BPF program choosing a socket in a SO_REUSEPORT group.
+SO_ATTACH_REUSEPORT_CBPF = 51
+
+
+def spread_datagrams(sock: socket.socket, workers: int) -> bool:
+    """Deal the datagrams of `sock`'s SO_REUSEPORT group to its `workers` sockets at random.
+
+    The kernel's default picks a socket by hashing the flow, so a few busy clients (a
+    load generator's 8 sockets, the few big resolvers most bots' lookups come through)
+    can put most of the load on one worker. DNS over UDP keeps no state between
+    datagrams, so any worker can answer any of them. Linux only; False where refused
+    (the flow hash then stays).
+    """
+    if workers < 2:
+        return False
+    random_word = (0xFFFFF000 + 56) & 0xFFFFFFFF  # SKF_AD_OFF + SKF_AD_RANDOM
+    code = b"".join(
+        (
+            struct.pack("HBBI", 0x20, 0, 0, random_word),  # A = a random word
+            struct.pack("HBBI", 0x94, 0, 0, workers),  # A %= workers
+            struct.pack("HBBI", 0x16, 0, 0, 0),  # return A: the socket's index in the group
+        )
+    )
+    program = ctypes.create_string_buffer(code, len(code))
+    fprog = struct.pack("@HP", len(code) // 8, ctypes.addressof(program))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog)
+    except OSError:
+        return False
+    return True
+
+
 async def serve_dns(
     udp_handler: DnsHandler,
     tcp_handler: DnsHandler,
@@ -443,8 +477,13 @@ async def serve_dns(
     port: int,
     limits: TcpLimits,
     reuse_port: bool = False,
+    workers: int = 0,
 ) -> tuple[DnsUdp, asyncio.Server]:
-    """Start DNS on UDP and TCP at host:port; returns the UDP listener and the TCP server."""
+    """Start DNS on UDP and TCP at host:port; returns the UDP listener and the TCP server.
+
+    `workers`: how many processes share the port (SO_REUSEPORT); their datagrams are
+    dealt among them at random (see :func:`spread_datagrams`).
+    """
     loop = asyncio.get_running_loop()
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -456,6 +495,8 @@ async def serve_dns(
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         sock.bind(address)
         sock.setblocking(False)
+        if reuse_port:
+            spread_datagrams(sock, workers)
     except OSError:
         sock.close()
         raise
