@@ -82,8 +82,9 @@ class Worker:
                 ]
                 self.dns_handlers += handlers
                 udp, tcp = await dns_server.serve_dns(
-                    handlers[0], handlers[1], host, port, tcp_limits, reuse_port=True
-                )
+                    handlers[0], handlers[1], host, port, tcp_limits, reuse_port=True,
+                    workers=self.config.workers,
+                )  # fmt: skip
                 self.closers += [udp.close, tcp.close]
         await self._start_others()
         self.writer.counters_source = self.counters
