@@ -202,3 +202,44 @@ def test_bulk_batches_share_the_write_path(tmp_path: Path) -> None:
     rows = store.read(tmp_path).to_pylist()
     assert sorted(r["bot_id"] or "-" for r in rows) == ["-", "a", "b"]
     assert w.stats.durable == 3
+
+
+HTTP = ("timestamp", "src_port", "http_url", "http_host", "http_method", "http_referer")
+
+
+def test_buffer_columns_constant_null_and_text_given_as_bytes(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = w.buffer(HTTP, ("http_url", "http_host"), application="http", dst_port=80)
+    buf.append((DAY1, 1, b"/a", b"h.example", "GET", None))
+    buf.append((DAY1 + 1, 2, b"/\xe9t\xc3\xa9", b"h.example", "GET", None))
+    buf.append((DAY1 + 2, 3, None, b"h.example", "GET", None))
+    assert w.flush() == 3
+    rows = store.read(tmp_path).to_pylist()
+    # invalid UTF-8 is escaped as the text path always did; valid UTF-8 kept as it is
+    assert [r["http_url"] for r in rows] == ["/a", "/\\xe9t\u00e9", None]
+    assert [r["http_host"] for r in rows] == ["h.example"] * 3
+    assert [r["src_port"] for r in rows] == [1, 2, 3]
+    assert {
+        (r["http_method"], r["http_referer"], r["application"], r["dst_port"]) for r in rows
+    } == {("GET", None, "http", 80)}
+    # a constant text column given as bytes, with invalid UTF-8, is escaped too
+    buf.append((DAY1 + 3, 4, b"/\xff", b"\xff", "GET", None))
+    w.close()
+    last = store.read(tmp_path).to_pylist()[-1]
+    assert (last["http_url"], last["http_host"]) == ("/\\xff", "\\xff")
+
+
+def test_take_keeps_what_is_appended_after_it_and_refuses_odd_widths(tmp_path: Path) -> None:
+    w = writer.EventWriter(tmp_path, "s1")
+    buf = _dns(w)
+    append = buf.append  # a listener may hold the bound method across takes
+    append((DAY1, "127.6.0.1", 1, "a.example", 1, None))
+    first = buf.take()
+    append((DAY1, "127.6.0.2", 2, "b.example", 1, None))
+    assert buf.to_batch(first).column("src_ip").to_pylist() == ["127.6.0.1"]
+    assert buf.to_batch(buf.take()).column("src_ip").to_pylist() == ["127.6.0.2"]
+    assert buf.take() == []
+    with pytest.raises(ValueError, match="do not make events of 6 columns"):
+        buf.to_batch([DAY1, "127.6.0.3", 3])
+    with pytest.raises(ValueError, match="text_bytes columns must be varying"):
+        w.buffer(DNS, ("http_url",))

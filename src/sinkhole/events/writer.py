@@ -1,8 +1,8 @@
 """The write path: columnar buffers -> Arrow IPC write-ahead log -> Parquet by day.
 
-Listeners append one tuple per event to a :class:`Buffer` (a list append: the
+Listeners append one tuple per event to a :class:`Buffer` (one list extend: the
 cheapest thing Python can do on a hot path). A flush thread wakes every
-``flush_interval`` seconds (250 ms by default), swaps the buffers out, turns
+``flush_interval`` seconds (250 ms by default), takes what the buffers hold, turns
 them into one Arrow record batch, appends it to the current WAL segment (an
 Arrow IPC stream) and fsyncs. Events are *durable* from then on. A segment is
 closed after ``segment_seconds`` or ``segment_rows`` and converted into Parquet
@@ -57,48 +57,101 @@ def now_us() -> int:
 def warm_up() -> None:
     """Make one throw-away batch, so the libraries a flush pulls in (pyarrow loads pandas on
     its first conversion, ~40 MB) are loaded before serving, not during the first burst."""
-    Buffer(("timestamp", "src_ip", "src_port"), {"protocol": "udp"}).to_batch([(0, "", 0)])
+    Buffer(("timestamp", "src_ip", "src_port"), {"protocol": "udp"}).to_batch([0, "", 0])
 
 
 class Buffer:
-    """Rows of one event shape: some columns vary per event, others are fixed."""
+    """Events of one shape: some columns vary per event, others are fixed.
 
-    def __init__(self, columns: tuple[str, ...], fixed: dict[str, Any]) -> None:
+    ``append`` takes one event as a tuple of the varying columns' values, in
+    order. The values are kept in one flat list (an ``extend`` costs what an
+    ``append`` costs, creates no row object, and a flat list becomes columns
+    with one slice per column). `text_bytes` names varying text columns given
+    as bytes: they are checked as UTF-8 by Arrow in bulk, and only a batch
+    holding invalid UTF-8 is decoded value by value (backslash-escaped).
+    """
+
+    def __init__(
+        self, columns: tuple[str, ...], fixed: dict[str, Any], text_bytes: tuple[str, ...] = ()
+    ) -> None:
         unknown = [c for c in (*columns, *fixed) if c not in SCHEMA.names]
         if unknown:
             raise ValueError(f"unknown event columns: {', '.join(unknown)}")
         if "timestamp" not in columns:
             raise ValueError("a buffer needs a varying timestamp column")
+        if not set(text_bytes) <= set(columns):
+            raise ValueError("text_bytes columns must be varying columns")
         self.columns = columns
         self.fixed = fixed
-        self.rows: list[tuple[Any, ...]] = []
-        self.append = self.rows.append
+        self.text_bytes = frozenset(text_bytes)
+        self.values: list[Any] = []
+        #: Add one event (a tuple of the varying columns' values); never rebound, so a
+        #: listener holding it can never add to values already taken.
+        self.append: Callable[[tuple[Any, ...]], None] = self.values.extend
+        self._taking = threading.Lock()  # the loop and the flush thread both take
+        self._fixed = {
+            f.name: pa.scalar(fixed[f.name], f.type)
+            for f in SCHEMA
+            if f.name not in columns and fixed.get(f.name) is not None
+        }
 
-    def take(self) -> list[tuple[Any, ...]]:
-        """Swap out the rows gathered so far (atomic under the GIL)."""
-        rows = self.rows
-        self.rows = []
-        self.append = self.rows.append
-        return rows
+    def take(self) -> list[Any]:
+        """The values gathered so far, removed from the buffer (safe against a concurrent append).
 
-    def to_batch(self, rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
-        """The rows as a record batch in the store's schema."""
-        count = len(rows)
-        varying = dict(zip(self.columns, zip(*rows, strict=True), strict=True)) if rows else {}
+        The slice and the delete are one C call each and an append is one too, so an
+        event added in between lands after the taken part and stays for the next take.
+        """
+        values = self.values
+        with self._taking:
+            size = len(values)
+            taken = values[:size]
+            del values[:size]
+        return taken
+
+    def to_batch(self, values: list[Any]) -> pa.RecordBatch:
+        """Taken values (events one after another) as a record batch in the store's schema."""
+        width = len(self.columns)
+        count, odd = divmod(len(values), width)
+        if odd:
+            raise ValueError(f"{len(values)} values do not make events of {width} columns")
+        varying = {name: values[i::width] for i, name in enumerate(self.columns)}
         arrays = []
         for schema_field in SCHEMA:
             name, dtype = schema_field.name, schema_field.type
-            if name in varying:
-                values = varying[name]
-                if name == "timestamp":
-                    arrays.append(pa.array(values, pa.int64()).cast(dtype))
-                else:
-                    arrays.append(pa.array(values, dtype))
-            elif name in self.fixed and self.fixed[name] is not None:
-                arrays.append(pa.repeat(pa.scalar(self.fixed[name], dtype), count))
+            column = varying.get(name)
+            if column is not None:
+                arrays.append(self._array(name, column, dtype, count))
+            elif name in self._fixed:
+                arrays.append(pa.repeat(self._fixed[name], count))
             else:
                 arrays.append(pa.nulls(count, dtype))
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+    def _array(self, name: str, column: list[Any], dtype: pa.DataType, count: int) -> pa.Array:
+        if name == "timestamp":
+            return pa.array(column, pa.int64()).cast(dtype)
+        first = column[0] if column else None
+        # one C-speed pass: constant columns (the family, the method, no referer) are common
+        if column.count(first) == count:
+            if first is None:
+                return pa.nulls(count, dtype)
+            if name in self.text_bytes:
+                first = _text(first)
+            return pa.repeat(pa.scalar(first, dtype), count)
+        if name in self.text_bytes:
+            binary = pa.array(column, pa.binary())
+            try:
+                return binary.cast(dtype)
+            except pa.ArrowInvalid:  # invalid UTF-8 somewhere: escape it like the text path
+                return pa.array([_text(v) for v in column], dtype)
+        return pa.array(column, dtype)
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """A text column's value given as bytes, decoded (invalid UTF-8 backslash-escaped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return value
 
 
 @dataclass
@@ -149,9 +202,14 @@ class EventWriter:
 
     # -- the listeners' side -------------------------------------------------
 
-    def buffer(self, columns: tuple[str, ...], **fixed: Any) -> Buffer:
-        """A new buffer for events with these varying `columns` and `fixed` values."""
-        buf = Buffer(columns, fixed)
+    def buffer(
+        self, columns: tuple[str, ...], text_bytes: tuple[str, ...] = (), **fixed: Any
+    ) -> Buffer:
+        """A new buffer for events with these varying `columns` and `fixed` values.
+
+        `text_bytes`: varying text columns whose values are given as bytes (see Buffer).
+        """
+        buf = Buffer(columns, fixed, text_bytes)
         with self._lock:
             self._buffers.append(buf)
         return buf
@@ -229,11 +287,11 @@ class EventWriter:
         (the thread then only writes and fsyncs, which release the GIL).
         """
         taken = [(buf, buf.take()) for buf in self._buffers]
-        batches = [buf.to_batch(rows) for buf, rows in taken if rows]
+        batches = [buf.to_batch(values) for buf, values in taken if values]
         if batches:
             with self._lock:
                 self._pending.extend(batches)
-        return sum(len(rows) for _, rows in taken)
+        return sum(batch.num_rows for batch in batches)
 
     def flush(self) -> int:
         """Write what the buffers hold to the WAL and fsync; returns events made durable."""
