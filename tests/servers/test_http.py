@@ -172,6 +172,28 @@ def test_keep_alive_and_pipelined_requests(served: Served) -> None:
     )
 
 
+def test_answers_sent_together_reach_each_their_own_client(served: Served) -> None:
+    # many connections ready in one turn of the loop: their answers go out together
+    socks = [connect(served.ports["http"]) for _ in range(32)]
+    try:
+        for index, sock in enumerate(socks):
+            sock.sendall(
+                b"GET /c%d-a HTTP/1.1\r\n\r\nGET /c%d-b HTTP/1.1\r\nConnection: close\r\n\r\n"
+                % (index, index)
+            )
+        for sock in socks:
+            assert read_until_closed(sock) == OK + OK_CLOSE
+        ports = [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+    events = served.events("http")
+    assert len(events) == 64
+    for index, port in enumerate(ports):
+        urls = [e["http_url"] for e in events if e["src_port"] == port]
+        assert urls == [f"/c{index}-a", f"/c{index}-b"]
+
+
 def test_a_keep_alive_connection_outlives_event_flushes(served: Served) -> None:
     with httpx.Client(base_url=f"http://{HOST}:{served.ports['http']}") as client:
         for index in range(5):

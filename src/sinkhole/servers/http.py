@@ -13,7 +13,9 @@ on open connections, an idle timeout between requests, a header deadline
 of its first byte), a header size cap (431), a body cap (the head is kept, 413
 beyond ``body_bytes``) and a request count per connection. Malformed requests
 are recorded (tag ``malformed``), answered 400 and closed. One sweep per
-listener enforces the timeouts, so a request costs no timer.
+listener enforces the timeouts, so a request costs no timer, and the answers
+of every connection read in one turn of the loop are sent together after it
+(``Listener.defer``), so a client is woken once per turn, not per request.
 
 What the listeners of a worker share (planned names, decoders, limits,
 counters) is in ``servers/context.py``; certificates and SNI in ``servers/tls.py``.
@@ -25,11 +27,12 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable
+from time import time_ns
 from typing import cast
 
 import httptools
 
-from sinkhole.events.writer import EventWriter, now_us
+from sinkhole.events.writer import EventWriter
 from sinkhole.servers.context import Listener, ListenerContext, ListenerCounters
 from sinkhole.servers.tls import sni_of
 from sinkhole.types import BotFields, Decoder
@@ -52,6 +55,8 @@ HTTP_COLUMNS = (
     "payload_head",
     "tag",
 )
+#: The columns given to the writer as the bytes received (decoded there, in bulk).
+TEXT_BYTES = ("http_url", "http_host", "http_agent", "http_referer")
 
 
 def _reply(status: bytes, body: bytes = b"", close: bool = False) -> bytes:
@@ -215,12 +220,15 @@ class HttpConnection(asyncio.Protocol):
                     self.closing = True
                 elif self.head_raw > limit + 64 or self.header_size + len(self.url) > limit:
                     self._too_large_headers(data)
-        self._flush()
+        if self.out or self.stop_reply or self.closing:
+            self.listener.defer(self)
 
-    def _flush(self) -> None:
+    def send_pending(self) -> None:
+        """Write the answers gathered since the last send (and close, when closing)."""
         out = self.out
         if self.stop_reply:
             out.append(self.stop_reply)
+            self.stop_reply = b""
         if out and self.transport is not None:
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
             out.clear()
@@ -310,11 +318,13 @@ class HttpConnection(asyncio.Protocol):
     def _record(self, head: bytes, tag: str | None, method: bytes | None) -> tuple[bytes, bytes]:
         self.recorded = True
         ctx = self.ctx
-        hit = ctx.match_host(self.host) if self.host else None
+        host = self.host
+        hit = ctx.match_host(host) if host else None
         if hit is None:
             hit = self.sni_hit
         family, channel = hit if hit is not None else (None, None)
         bot_id = version = machine = None
+        method_text = None
         if method is not None:
             found = decode_http(
                 ctx.decoders_for(family), method, self.url, self.headers, head, self.counters
@@ -325,21 +335,22 @@ class HttpConnection(asyncio.Protocol):
                 bot_id = fields.get("bot_id")
                 version = fields.get("version")
                 machine = fields.get("machine_name")
-        method_text = None
-        if method:
-            method_text = _METHODS.get(method)
-            if method_text is None:
-                method_text = _METHODS.setdefault(method, method.decode("ascii", "replace"))
+            if method:
+                method_text = _METHODS.get(method)
+                if method_text is None:
+                    method_text = _METHODS.setdefault(method, method.decode("ascii", "replace"))
+        # URL, Host, User-Agent and Referer stay bytes: the writer checks them as UTF-8
+        # in bulk (see TEXT_BYTES)
         self.buffer.append(
             (
-                now_us(),
+                time_ns() // 1000,
                 self.peer[0],
                 self.peer[1],
                 method_text,
-                self.url.decode("utf-8", "backslashreplace") if self.url else None,
-                self.host.decode("utf-8", "backslashreplace") if self.host else None,
-                self.agent.decode("utf-8", "backslashreplace") if self.agent else None,
-                self.referer.decode("utf-8", "backslashreplace") if self.referer else None,
+                self.url or None,
+                host or None,
+                self.agent or None,
+                self.referer or None,
                 self.sni,
                 family,
                 channel,
@@ -374,6 +385,7 @@ async def serve_http(
     bound = server.sockets[0].getsockname()[1]
     buffer = writer.buffer(
         HTTP_COLUMNS,
+        TEXT_BYTES,
         protocol="tcp",
         application=application,
         dst_ip=host,
