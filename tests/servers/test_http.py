@@ -418,6 +418,32 @@ def test_megad_sim_http_checkin_round_trip() -> None:
             megad_sim.checkin_http(*bad)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text("0123456789abcdefABCDEF", min_size=16, max_size=16),
+    st.text("0123456789", min_size=1, max_size=3),
+    st.text("abcXYZ019._-", min_size=1, max_size=63),
+)
+def test_megad_sim_exact_checkin_decodes_as_the_general_parse(
+    bot: str, version: str, machine: str
+) -> None:
+    decoder = megad_sim.FAMILY.decoders[0]
+    exact = f"/cfg/{bot}?v={version}&os={machine}".encode()
+    # the same fields in another order (or with an extra one) take the general parse
+    for other in (
+        f"/cfg/{bot}?os={machine}&v={version}",
+        f"/cfg/{bot}?x=1&v={version}&os={machine}",
+    ):
+        assert decoder.decode_http(b"GET", exact, [], b"") == decoder.decode_http(
+            b"GET", other.encode(), [], b""
+        )
+    assert decoder.decode_http(b"GET", exact, [], b"") == {
+        "bot_id": bot.lower(),
+        "version": str(int(version)),
+        "machine_name": machine,
+    }
+
+
 # -- fuzzing --------------------------------------------------------------------------
 
 
