@@ -58,6 +58,7 @@ SCHEMA = pa.schema(
     ]
 )
 
+_EPOCH = dt.date(1970, 1, 1)
 #: Years either side of today covered for a family that declares no active years.
 RECENT_YEARS = 2
 _OLD_PART = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}\.parquet")
@@ -426,6 +427,20 @@ def read_queries(path: Path, into: Queries) -> None:
         raise DgaError(f"{path}: no domain names in it{detail}")
 
 
+def _candidates(names: pa.Array) -> pa.Table:
+    """Each name with itself and its parents down to two labels (a.b.c.d: b.c.d, c.d)."""
+    queries, domains = [names], [names]
+    query, domain = names, names
+    while len(domain):
+        # drop the first label; keep going while two labels or more are left
+        parent = pc.replace_substring_regex(domain, r"^[^.]*\.", "", max_replacements=1)
+        deeper = pc.and_(pc.match_substring(domain, "."), pc.match_substring(parent, "."))
+        query, domain = query.filter(deeper), parent.filter(deeper)
+        queries.append(query)
+        domains.append(domain)
+    return pa.table({"query": pa.concat_arrays(queries), "domain": pa.concat_arrays(domains)})
+
+
 def lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
     """For each name, the families (and dates in the index's windows) that generate it."""
     # a million result lists would trigger full collections over everything the
@@ -447,7 +462,7 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
     result: dict[str, list[Match]] = {name: [] for name in wanted}
     if not wanted or not index.parts:
         return result
-    queries = pa.table({"query": wanted})  # noqa: F841  (read by DuckDB by name)
+    candidates = _candidates(pa.array(wanted, pa.string()))  # noqa: F841  (read by DuckDB)
     spec = index.spec
     windows = pa.table(  # noqa: F841  (read by DuckDB by name)
         {
@@ -459,15 +474,8 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
     files = [str(p) for p in index.parts]
     con = duckdb.connect()
     try:
-        # each name and its parents down to the registered-domain level (a.b.c.d: itself,
-        # b.c.d and c.d), made in DuckDB: a Python loop here cost more than the join
         table = con.sql(
             """
-            WITH labels AS (SELECT query, string_split(query, '.') AS parts FROM queries),
-            candidates AS (
-                SELECT query, array_to_string(parts[cut:], '.') AS domain
-                FROM labels, range(1, greatest(2, len(parts))) AS t(cut)
-            )
             SELECT c.query, i.family, i.domain, i.any_date,
                    list(greatest(i.first_day, w.lo) ORDER BY i.first_day) AS starts,
                    list(least(i.last_day, w.hi) ORDER BY i.first_day) AS ends
@@ -485,10 +493,17 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
     found, owners, domains, timeless = (table.column(i).to_pylist() for i in range(4))
     starts = table.column(4).combine_chunks()
     offsets = starts.offsets.to_pylist()
-    firsts = starts.flatten().to_pylist()
-    lasts = table.column(5).combine_chunks().flatten().to_pylist()
+    # dates as day numbers, each distinct day made once: pyarrow's own date conversion
+    # was the slowest step of a lookup
+    first_days = starts.flatten().cast(pa.int32()).to_pylist()
+    last_days = table.column(5).combine_chunks().flatten().cast(pa.int32()).to_pylist()
+    epoch = _EPOCH.toordinal()
+    calendar = {n: dt.date.fromordinal(epoch + n) for n in {*first_days, *last_days}}
+    firsts = [calendar[n] for n in first_days]
+    lasts = [calendar[n] for n in last_days]
     base = offsets[0]
     day = dt.timedelta(days=1)
+    shared: list[list[Match]] = []  # names several families (or parents) match: sorted below
     for row, query in enumerate(found):
         lo, hi = offsets[row] - base, offsets[row + 1] - base
         if hi - lo == 1:  # most names: one span, nothing to merge
@@ -503,9 +518,10 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
             dates = tuple(merged)
         domain = domains[row]
         via = "exact" if domain == query else f"parent {domain}"
-        result[query].append(Match(owners[row], dates, bool(timeless[row]), via))
-    for query in set(found):
         matches = result[query]
-        if len(matches) > 1:
-            matches.sort(key=lambda m: (m.via != "exact", m.family))
+        if matches:
+            shared.append(matches)
+        matches.append(Match(owners[row], dates, bool(timeless[row]), via))
+    for matches in shared:
+        matches.sort(key=lambda m: (m.via != "exact", m.family))
     return result
