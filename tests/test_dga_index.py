@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -163,8 +164,17 @@ def test_stale_temp_files_and_the_old_layout_are_removed(tmp_path: Path) -> None
     folder.mkdir(parents=True)
     dead = folder / "2026.parquet.tmp999999999"  # no such process
     dead.write_bytes(b"half")
-    dga_index.ensure(_spec(), tmp_path, workers=1)
+    # files of an earlier module version with the same parameters: stale; other parameters: kept
+    params = json.dumps(dict(_spec().params["megad-sim"]), sort_keys=True)
+    stale, other = tmp_path / "megad-sim" / ("0" * 20), tmp_path / "megad-sim" / ("1" * 20)
+    for stamp_dir, text in ((stale, params), (other, params.replace("24", "25"))):
+        stamp_dir.mkdir(parents=True)
+        (stamp_dir / "params.json").write_text(text)
+        (stamp_dir / "2026.parquet").write_bytes(b"x")
+    index = dga_index.ensure(_spec(), tmp_path, workers=1)
     assert not old.exists() and not dead.exists()
+    assert not stale.exists() and other.exists()
+    assert (index.parts[0].parent / "params.json").read_text() == params
 
 
 def test_unwritable_cache(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ SCHEMA = pa.schema(
 )
 
 _EPOCH = dt.date(1970, 1, 1)
+_PARAMS_FILE = "params.json"
 #: Years either side of today covered for a family that declares no active years.
 RECENT_YEARS = 2
 _OLD_PART = re.compile(r"[a-z0-9_-]+-[0-9a-f]{20}\.parquet")
@@ -273,6 +275,10 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _params_text(params: Mapping[str, ParamValue]) -> str:
+    return json.dumps(dict(params), sort_keys=True, default=str)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -283,11 +289,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _tidy(folder: Path) -> None:
-    """Remove files of the old one-file-per-window layout and temp files of dead builds."""
+def _tidy(folder: Path, spec: IndexSpec) -> None:
+    """Remove what no lookup will read again: old layouts, dead builds' temp files,
+    and files of an earlier family module or version with the same parameters."""
     for path in folder.glob("*.parquet"):
         if _OLD_PART.fullmatch(path.name):
             path.unlink(missing_ok=True)
+    for name, params in spec.params.items():
+        current = spec.key(name)
+        wanted = _params_text(params)
+        for stamp in folder.glob(f"{name}/*/{_PARAMS_FILE}"):
+            if stamp.parent.name != current and stamp.read_text() == wanted:
+                shutil.rmtree(stamp.parent, ignore_errors=True)
     for path in folder.glob("*/*/*.tmp*"):
         match = _TMP.fullmatch(path.name)
         if match and not _alive(int(match.group(1))):
@@ -313,11 +326,19 @@ def ensure(
     folder = cache_dir or default_cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _tidy(folder)
+        _tidy(folder, spec)
     except OSError as exc:
         raise DgaError(f"cannot create the index cache {folder}: {exc.strerror}") from None
     units = spec.units(folder)
     todo = [u for u in units if not u.path.exists()]
+    try:
+        for name in {u.family for u in todo}:
+            # the parameters, so that a later module version can tell these files are stale
+            stamp = folder / name / spec.key(name) / _PARAMS_FILE
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(_params_text(spec.params[name]))
+    except OSError as exc:
+        raise DgaError(f"cannot write the index cache {folder}: {exc.strerror}") from None
     done = len(units) - len(todo)
     if progress:
         progress("", done, len(units))
