@@ -262,3 +262,24 @@ def test_a_list_used_across_new_year_is_one_span(tmp_path: Path) -> None:
     name = dga.domains_for(key, dga.params())[0]
     [match] = dga_index.lookup(index, [name])[name]
     assert match.dates == (span,)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2020-01-01"], "--from and --to go together"),
+        (["--from", "2020-01-01", "--to", "2021-01-01", "--around", "2020-06-01"], "not both"),
+        (["--from", "2021-01-01", "--to", "2020-01-01"], "the end is before the start"),
+        (["--around", "2024-02-30"], "not a real date: day is out of range for month"),
+        (["--around", "9999-12-31", "--family", "pushdo"], "pushdo generates for bot dates"),
+    ],
+)
+def test_cli_lookup_window_mistakes_are_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["dga", "lookup", "x.example", "--cache", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("sinkhole: error: ") and message in line
+    assert not any(tmp_path.iterdir())  # refused before anything was built
