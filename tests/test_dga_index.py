@@ -283,3 +283,12 @@ def test_cli_lookup_window_mistakes_are_one_line(
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("sinkhole: error: ") and message in line
     assert not any(tmp_path.iterdir())  # refused before anything was built
+
+
+def test_cli_lookup_of_nothing_but_non_names_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["dga", "lookup", "a b", "x", "--cache", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "sinkhole: error: no domain names to look up: none of the 2 given is one, "
+        "e.g. 'a b' (argument)"
+    ]

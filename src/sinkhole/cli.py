@@ -272,13 +272,18 @@ def dga_lookup(
             queries.add(item, "argument")
     for path in file or []:
         dga_index.read_queries(path, queries)
+    if not queries.names:
+        if queries.invalid:
+            raise SinkholeError(
+                f"no domain names to look up: none of the {queries.invalid:,} given is one, "
+                f"e.g. {queries.example}"
+            )
+        raise SinkholeError("no domains to look up: give DOMAIN arguments, '-' or --file")
     if queries.invalid:
         what = "name that is not" if queries.invalid == 1 else "names that are not"
         sys.stderr.write(
             f"sinkhole: skipped {queries.invalid:,} {what} a domain name, e.g. {queries.example}\n"
         )
-    if not queries.names:
-        raise SinkholeError("no domains to look up: give DOMAIN arguments, '-' or --file")
     params: dict[str, dict[str, Any]] = {}
     if operation is not None:
         op = operation_mod.load(operation)
