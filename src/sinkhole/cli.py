@@ -331,15 +331,16 @@ def _lookup_spec(
     """The index coverage the lookup options ask for."""
     from sinkhole import dga_index
 
-    if (first or last) and (around or years is not None):
+    ranged = first is not None or last is not None
+    if ranged and (around is not None or years is not None):
         raise SinkholeError("give either --from/--to or --around/--years, not both")
-    if first or last:
-        if not (first and last):
+    if first is not None or last is not None:
+        if first is None or last is None:
             raise SinkholeError("--from and --to go together")
         return dga_index.IndexSpec.between(parse_date(first), parse_date(last), names, params)
     if around is None and years is None:
         return dga_index.IndexSpec.active(names, params, _today())
-    center = parse_date(around) if around else _today()
+    center = parse_date(around) if around is not None else _today()
     return dga_index.IndexSpec.around(center, 2.0 if years is None else years, names, params)
 
 
