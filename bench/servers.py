@@ -227,12 +227,42 @@ http {{
 """
 
 
-def _wrk(port: int, path: str = "/cfg/0123456789abcdef?v=3&os=pc-lab") -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t", "1", "-c", "64", "-d", f"{SECONDS:.0f}s", "-H", "Host: bot00001-cc.example",
-         f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, timeout=SECONDS + 60, check=False,
-    )  # fmt: skip
+#: wrk script for the realistic HTTP mix: every request a different bot (id, version,
+#: machine name) at one of the planned names; one in five is not a check-in at all.
+MIX_LUA = """
+math.randomseed(8)
+local hex = "0123456789abcdef"
+request = function()
+  local id = {}
+  for i = 1, 16 do local k = math.random(16); id[i] = hex:sub(k, k) end
+  local v = math.random(1, 255)
+  local path
+  if math.random(5) == 1 then
+    path = "/index.php?q=" .. math.random(1, 1000000)
+  else
+    path = "/cfg/" .. table.concat(id) .. "?v=" .. v .. "&os=pc-" .. math.random(1, 99999)
+  end
+  return wrk.format("GET", path, {["Host"] = string.format("bot%05d-cc.example",
+    math.random(0, LAST)), ["User-Agent"] = "megad-sim/" .. v, ["Accept"] = "*/*"})
+end
+""".replace("LAST", str(DOMAINS - 1))
+
+#: The wrk shapes: (label, threads, connections, script or None for the one URL below).
+HTTP_SHAPES = (
+    ("one URL, wrk -t1 -c64", 1, 64, False),
+    ("realistic mix, wrk -t2 -c100", 2, 100, True),
+)
+
+
+def _wrk(
+    port: int, threads: int = 1, conns: int = 64, script: Path | None = None
+) -> dict[str, float]:
+    command = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{SECONDS:.0f}s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    command += ["-H", "Host: bot00001-cc.example",
+                f"http://127.0.0.1:{port}/cfg/0123456789abcdef?v=3&os=pc-lab"]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 60, check=False)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
     total = re.search(r"(\d+) requests in", out.stdout)
     if not (rps and total):
@@ -242,33 +272,41 @@ def _wrk(port: int, path: str = "/cfg/0123456789abcdef?v=3&os=pc-lab") -> dict[s
 
 def bench_http() -> None:
     """wrk against the HTTP listener (every request stored) and nginx with an access log."""
-    print(f"\n== HTTP: wrk -t1 -c64, {SECONDS:.0f} s each, loopback, 2 cores, 2 workers each")
+    print(f"\n== HTTP: {SECONDS:.0f} s a row, loopback, 2 cores, 2 workers each")
     if _missing("wrk", "nginx"):
         return
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        script = folder / "mix.lua"
+        script.write_text(MIX_LUA)
         op_path = _operation(folder, [f"bot{i:05d}-cc.example" for i in range(DOMAINS)])
-        with running_sinkhole(
-            op_path, folder / "data", "--workers", "2", "--dns", "127.0.0.1:0"
-        ) as sink:
-            ours = _wrk(sink.address("http")[1])
-        stored = store.count(folder / "data", store.Filter(application="http"))
-        port = free_port()
-        conf = folder / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(folder=folder, port=port))
-        nginx = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            time.sleep(1.0)
-            theirs = _wrk(port)
-        finally:
-            nginx.send_signal(signal.SIGQUIT)
-            nginx.wait(timeout=20)
-        logged = sum(1 for _ in (folder / "access.log").open())
-    print(
-        f"sinkhole  {ours['rps']:>10,.0f} req/s  ({ours['requests']:,.0f} requests, {stored:,} events stored)"
-    )
-    print(
-        f"nginx     {theirs['rps']:>10,.0f} req/s  ({theirs['requests']:,.0f} requests, {logged:,} log lines)"
-    )
-    print(f"ratio sinkhole/nginx: {ours['rps'] / theirs['rps']:.2f}x (goal >= 0.8)")
+        for index, (label, threads, conns, mixed) in enumerate(HTTP_SHAPES):
+            shape = (threads, conns, script if mixed else None)
+            data = folder / f"data-{index}"
+            with running_sinkhole(op_path, data, "--workers", "2", "--dns", "127.0.0.1:0") as sink:
+                ours = _wrk(sink.address("http")[1], *shape)
+            stored = store.count(data, store.Filter(application="http"))
+            port = free_port()
+            logs = folder / f"nginx-{index}"
+            logs.mkdir()
+            conf = logs / "nginx.conf"
+            conf.write_text(NGINX_CONF.format(folder=logs, port=port))
+            nginx = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            try:
+                time.sleep(1.0)
+                theirs = _wrk(port, *shape)
+            finally:
+                nginx.send_signal(signal.SIGQUIT)
+                nginx.wait(timeout=20)
+            logged = sum(1 for _ in (logs / "access.log").open())
+            rows.append((label, ours, stored, theirs, logged))
+    print(f"{'load':<30} {'server':<9} {'req/s':>10} {'requests':>10} {'stored/logged':>14}")
+    for label, ours, stored, theirs, logged in rows:
+        print(f"{label:<30} {'sinkhole':<9} {ours['rps']:>10,.0f} {ours['requests']:>10,.0f} "
+              f"{stored:>14,}")  # fmt: skip
+        print(f"{label:<30} {'nginx':<9} {theirs['rps']:>10,.0f} {theirs['requests']:>10,.0f} "
+              f"{logged:>14,}")  # fmt: skip
+    for label, ours, _, theirs, _ in rows:
+        print(f"ratio sinkhole/nginx, {label}: {ours['rps'] / theirs['rps']:.2f}x (goal >= 0.85)")
