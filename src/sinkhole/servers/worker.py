@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import socket
@@ -180,6 +181,7 @@ class Worker:
                     mapping.popitem()
                 longest = max(longest, time.perf_counter() - step)
                 await asyncio.sleep(0)
+        gc.freeze()  # the new tables, as at start (a list splice: no pause)
         return len(self.tables.table.names), time.perf_counter() - began, longest
 
     def swap(self, new: tables_mod.Tables) -> list[dict[Any, Any]]:
@@ -213,6 +215,10 @@ class Worker:
             return
         loop.add_reader(self.control.fileno(), self._on_control)
         self._tell("ready", self.index)
+        # The plan's tables live as long as the worker: frozen out of the cyclic collector,
+        # which would otherwise walk every planned name in each full collection (under load
+        # with a 200,000-name plan that cost ~30% of the CPU per DNS query).
+        gc.freeze()
         collector = asyncio.create_task(self._collect())
         await self.stopping.wait()
         collector.cancel()
