@@ -229,8 +229,16 @@ http {{
 
 #: wrk script for the realistic HTTP mix: every request a different bot (id, version,
 #: machine name) at one of the planned names; one in five is not a check-in at all.
+#: Each wrk thread draws from its own seed, so threads do not repeat each other's bots.
 MIX_LUA = """
-math.randomseed(8)
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+function init(args)
+  math.randomseed(8 + seed)
+end
 local hex = "0123456789abcdef"
 request = function()
   local id = {}
