@@ -238,3 +238,27 @@ def test_stats_skips_files_that_are_not_sensor_stats(op_file: Path) -> None:
     result = run("stats", str(op_file), "--json", "--interval", "0.2")
     assert result.returncode == 0, result.stderr
     assert [s["sensor"] for s in json.loads(result.stdout)["sensors"]] == ["s1"]
+
+
+def test_since_accepts_ages_and_today(tmp_path: Path) -> None:
+    """Live events carry today's date: `--since 1h` and `--since today` find them."""
+    path = tmp_path / "op.toml"
+    path.write_text(OP)
+    now = int(dt.datetime.now(dt.UTC).timestamp() * 1_000_000)
+    w = EventWriter(tmp_path / "store", "s1")
+    dns = w.buffer(("timestamp", "src_ip", "dns_qname"), application="dns", protocol="udp")
+    dns.append((now - 3 * 3_600_000_000, "127.1.0.1", "old.example"))  # three hours ago
+    dns.append((now - 60_000_000, "127.1.0.2", "new.example"))  # a minute ago
+    w.close()
+    recent = run("events", str(path), "--since", "1h", "--format", "jsonl")
+    assert recent.returncode == 0, recent.stderr
+    assert [json.loads(line)["dns_qname"] for line in recent.stdout.splitlines()] == ["new.example"]
+    both = run("events", str(path), "--since", "4h", "--until", "0m")
+    assert both.returncode == 0, both.stderr
+    assert {r["dns_qname"] for r in csv.DictReader(io.StringIO(both.stdout))} == {
+        "old.example",
+        "new.example",
+    }
+    bad = run("events", str(path), "--since", "5y")
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "30m, 2h, 7d" in bad.stderr

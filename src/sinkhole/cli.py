@@ -918,14 +918,29 @@ def _data_dir(operation: Path, data: Path | None) -> Path:
     return op.data_dir
 
 
+_AGO = {"m": 60, "h": 3600, "d": 86400}
+
+
 def _when(text: str | None, name: str) -> dt.datetime | None:
+    """An ISO date or time (UTC unless it says), `today`, `yesterday`, or `30m`/`2h`/`7d` ago."""
     if text is None:
         return None
+    word = text.strip().lower()
+    now = dt.datetime.now(dt.UTC)
+    if word in ("today", "yesterday"):
+        day = now.date() - dt.timedelta(days=1 if word == "yesterday" else 0)
+        return dt.datetime.combine(day, dt.time(), dt.UTC)
+    if len(word) > 1 and word[-1] in _AGO and word[:-1].isdigit():
+        seconds = int(word[:-1]) * _AGO[word[-1]]
+        if seconds > 100 * 366 * 86400:
+            raise SinkholeError(f"{name} {text!r}: at most 100 years ago")
+        return now - dt.timedelta(seconds=seconds)
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise SinkholeError(
-            f"{name} {text!r}: expected an ISO date or time, e.g. 2026-12-01T10:00"
+            f"{name} {text!r}: expected an ISO date or time (2026-12-01T10:00), "
+            "today, yesterday, or an age such as 30m, 2h, 7d"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -934,8 +949,13 @@ def _when(text: str | None, name: str) -> dt.datetime | None:
 def events_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
     data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From (ISO, UTC).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Before (ISO, UTC).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="From: ISO (UTC), today, yesterday, or 30m/2h/7d ago."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Before: same forms as --since.")
+    ] = None,
     family: Annotated[str | None, typer.Option("--family", help="Only this family.")] = None,
     application: Annotated[
         str | None, typer.Option("--application", help="Only dns, http, tls or raw.")
@@ -949,7 +969,7 @@ def events_cmd(
 ) -> None:
     """Print or export events from the store, also while the sinkhole is writing.
 
-    Example: sinkhole events op.toml --since 2026-12-01 --family megad-sim --format jsonl
+    Example: sinkhole events op.toml --since 1h --family megad-sim --format jsonl
     """
     from sinkhole.events import export, store
 
