@@ -444,6 +444,33 @@ def test_megad_sim_exact_checkin_decodes_as_the_general_parse(
     }
 
 
+class _BrokenDecoder:
+    name = "broken"
+    http_reply = b""
+    raw_reply = b""
+
+    def taste(self, data: bytes, port: int) -> float:
+        return 0.0
+
+    def decode_http(self, *args: object) -> None:
+        raise RuntimeError("a decoder bug")
+
+    def decode_raw(self, payload: bytes) -> None:
+        return None
+
+
+def test_a_decoder_that_raises_is_counted_and_the_next_one_names_the_bot(served: Served) -> None:
+    decoders = served.ctx.http_decoders
+    decoders["megad-sim"] = (_BrokenDecoder(), *decoders["megad-sim"])
+    with connect(served.ports["http"]) as sock:
+        sock.sendall(megad_sim.checkin_http(BOT, 4, "pc-4"))
+        assert read_exactly(sock, len(OK)) == OK
+    counters = served.ctx.counters()["http"]
+    [event] = served.events("http")
+    assert (event["family"], event["bot_id"], event["version"]) == ("megad-sim", BOT, "4")
+    assert (counters["decoder_errors"], counters["decoded"]) == (1, 1)
+
+
 # -- fuzzing --------------------------------------------------------------------------
 
 

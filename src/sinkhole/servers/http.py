@@ -33,9 +33,8 @@ from typing import cast
 import httptools
 
 from sinkhole.events.writer import EventWriter
-from sinkhole.servers.context import Listener, ListenerContext, ListenerCounters
+from sinkhole.servers.context import Listener, ListenerContext
 from sinkhole.servers.tls import sni_of
-from sinkhole.types import BotFields, Decoder
 
 HTTP_COLUMNS = (
     "timestamp",
@@ -83,27 +82,6 @@ def _replies(body: bytes) -> tuple[bytes, bytes]:
         replies = (_reply(b"200 OK", body), _reply(b"200 OK", body, True))
         _BODY_REPLIES[body] = replies
     return replies
-
-
-def decode_http(
-    decoders: tuple[Decoder, ...],
-    method: bytes,
-    url: bytes,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    counters: ListenerCounters,
-) -> tuple[Decoder, BotFields] | None:
-    """The first decoder that recognises the request, with its fields."""
-    for decoder in decoders:
-        try:
-            fields = decoder.decode_http(method, url, headers, body)
-        except Exception:  # a decoder bug must not cost the event
-            counters.decoder_errors += 1
-            continue
-        if fields is not None:
-            counters.decoded += 1
-            return decoder, fields
-    return None
 
 
 class _StopParsingError(Exception):
@@ -191,9 +169,10 @@ class HttpConnection(asyncio.Protocol):
         if self.closing:
             return
         now = self.last_active = time.monotonic()
-        cap = self.limits.payload_head
-        if self.requests == 0 and len(self.conn_head) < cap:
-            self.conn_head += data[: cap - len(self.conn_head)]
+        if self.requests == 0:
+            cap = self.limits.payload_head
+            if len(self.conn_head) < cap:
+                self.conn_head += data[: cap - len(self.conn_head)]
         self.began_here = False
         try:
             self.parser.feed_data(data)
@@ -333,14 +312,20 @@ class HttpConnection(asyncio.Protocol):
         bot_id = version = machine = None
         method_text = None
         if method is not None:
-            decoders = ctx.http_decoders.get(family, ctx.target_decoders)
-            found = decode_http(decoders, method, self.url, self.headers, head, self.counters)
-            if found is not None:
-                decoder, fields = found
-                family = family or decoder.name
-                bot_id = fields.get("bot_id")
-                version = fields.get("version")
-                machine = fields.get("machine_name")
+            # the first decoder that recognises the request names the bot
+            for decoder in ctx.http_decoders.get(family, ctx.target_decoders):
+                try:
+                    fields = decoder.decode_http(method, self.url, self.headers, head)
+                except Exception:  # a decoder bug must not cost the event
+                    self.counters.decoder_errors += 1
+                    continue
+                if fields is not None:
+                    self.counters.decoded += 1
+                    family = family or decoder.name
+                    bot_id = fields.get("bot_id")
+                    version = fields.get("version")
+                    machine = fields.get("machine_name")
+                    break
             if method:
                 method_text = _METHODS.get(method)
                 if method_text is None:
