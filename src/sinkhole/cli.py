@@ -98,7 +98,8 @@ app = typer.Typer(
 )
 dga_app = typer.Typer(
     cls=_DgaGroup,
-    help="Generate DGA domains (`sinkhole dga FAMILY --date D`) or look domains up.",
+    help="Generate DGA domains (`sinkhole dga FAMILY --date D`) or look domains up.\n\n"
+    "Example: sinkhole dga necurs --date 2015-08-28",
     no_args_is_help=True,
 )
 app.add_typer(dga_app, name="dga")
