@@ -93,8 +93,10 @@ AGENT = "megad-sim/"
 
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _MACHINE = re.compile(rb"[A-Za-z0-9._-]{1,63}")
-#: The check-in exactly as the bots send it: one C-speed match instead of a parse.
-_CHECKIN = re.compile(rb"/cfg/([0-9a-fA-F]{16})\?v=([0-9]{1,3})&os=([A-Za-z0-9._-]{1,63})")
+#: The check-in exactly as the bots send it: one C-speed match instead of a parse. It
+#: matches the URL decoded as Latin-1 (byte for byte, never fails), so the fields come
+#: out as text without a decode each.
+_CHECKIN = re.compile(r"/cfg/([0-9a-fA-F]{16})\?v=([0-9]{1,3})&os=([A-Za-z0-9._-]{1,63})")
 
 
 def _check(bot_id: str, version: int, machine: str) -> None:
@@ -145,13 +147,13 @@ class MegadSimDecoder:
         """bot_id, version and machine_name from ``/cfg/<bot_id>?v=..&os=..``."""
         if not url.startswith(CFG_PATH):
             return None
-        exact = _CHECKIN.fullmatch(url)
+        exact = _CHECKIN.fullmatch(url.decode("latin-1"))
         if exact is not None:
             bot, number, machine = exact.groups()
             return {
-                "bot_id": bot.decode("ascii").lower(),
-                "version": str(int(number)),
-                "machine_name": machine.decode("ascii"),
+                "bot_id": bot.lower(),
+                "version": number if number[0] != "0" else str(int(number)),
+                "machine_name": machine,
             }
         path, _, query = url[len(CFG_PATH) :].partition(b"?")
         if len(path) != 16 or not _HEX.issuperset(path):
