@@ -42,7 +42,7 @@ def test_most_specific_prefix_wins(tmp_path: Path) -> None:
 def test_bad_dataset_rows_name_the_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("prefix,asn,as_name,country,abuse_contact\n10.0.0.0/8,notanumber,X,US,a@x\n")
-    with pytest.raises(attribution.AttributionError, match="row 2"):
+    with pytest.raises(attribution.AttributionError, match=r"bad.csv:2: asn .notanumber. is not an AS number"):
         attribution.load_csv(path)
     with pytest.raises(attribution.AttributionError, match="cannot read"):
         attribution.load_csv(tmp_path / "missing.csv")
