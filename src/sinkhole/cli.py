@@ -840,6 +840,14 @@ def population_cmd(
     ips: Annotated[
         Path | None, typer.Option("--ips", help="Write first/last seen per IP (Parquet) here.")
     ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            help="Attribution dataset file (repeatable; `lab`: the lab table). "
+            "Default: the operation's [attribution] datasets.",
+        ),
+    ] = None,
 ) -> None:
     """How many machines are behind the addresses: counts, NAT, and a churn-proof estimate.
 
@@ -855,9 +863,10 @@ def population_cmd(
     if ips is not None:
         _check_writable(ips, "the address table")
     root = _data_dir(operation, data)
+    networks = _attributor(dataset or [], operation, "population")
     with _progress() as bar:
         bar.add_task(f"counting on {engine}", total=None)
-        report = population.report(root, engine).as_dict()
+        report = population.report(root, engine, networks).as_dict()
     written = []
     if ips is not None:
         population.address_table(root, ips, engine)
@@ -1103,6 +1112,70 @@ def _stats_report(
             }
         )
     return {"sensors": sensors, "dropped": sum(s["dropped"] for s in sensors), "store": totals}
+
+
+def _attributor(given: list[str], operation: Path | None, command: str) -> Any:
+    """The datasets named by --dataset, else by the operation (the lab table for a lab one)."""
+    from sinkhole import attribution
+    from sinkhole import operation as operation_mod
+
+    paths: list[Path | str] = [Path(p) if p != "lab" else p for p in given]
+    if not paths and operation is not None:
+        paths = operation_mod.load(operation).attribution_datasets()
+    if not paths:
+        if command == "attribute":
+            raise SinkholeError(
+                "attribute: name a dataset with --dataset PATH (or --operation FILE "
+                "with [attribution] datasets)"
+            )
+        err.print(
+            f"{command}: no attribution dataset (--dataset PATH or [attribution] datasets): "
+            "networks are not attributed"
+        )
+    return attribution.open_datasets(paths)
+
+
+@app.command("attribute")
+def attribute_cmd(
+    addresses: Annotated[
+        list[str] | None,
+        typer.Argument(help="Addresses; `-` or none: one per line (or word) from stdin."),
+    ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            help="Dataset file, format read from its content (repeatable; `lab`: the lab table).",
+        ),
+    ] = None,
+    operation: Annotated[
+        Path | None,
+        typer.Option("--operation", help="Take the datasets from this operation's file."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, not CSV.")] = False,
+) -> None:
+    """Attribute addresses to networks: ASN, AS name, prefix, country, abuse contact.
+
+    Prints CSV (ip,asn,as_name,prefix,country,abuse_contact,source); an address no
+    dataset covers keeps its row, with empty fields.
+
+    Example: sinkhole attribute 127.21.3.4 127.44.0.9 --operation examples/megad-sim.toml
+    """
+    from sinkhole.attribution import output
+
+    networks = _attributor(dataset or [], operation, "attribute")
+    given = addresses or ["-"]
+    texts = sys.stdin.read().split() if given == ["-"] else [a for a in given if a != "-"]
+    found = networks.attribute(texts)
+    if found.invalid:
+        examples = ", ".join(repr(e) for e in found.examples)
+        sys.stderr.write(
+            f"sinkhole: skipped {_count(found.invalid, 'text')} that "
+            f"{'is' if found.invalid == 1 else 'are'} not an IP address (e.g. {examples})\n"
+        )
+    if not len(found):
+        raise SinkholeError("attribute: no valid IP address given")
+    output.write(found, sys.stdout.buffer, as_json)
 
 
 def _today() -> dt.date:

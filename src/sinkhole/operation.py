@@ -293,6 +293,14 @@ class Collisions(_Model):
     benign: tuple[str, ...] = ()
 
 
+class Attribution(_Model):
+    """The datasets that attribute addresses to networks (`sinkhole attribute`, population)."""
+
+    #: dataset files, any format `sinkhole attribute` reads, relative to the operation file;
+    #: `lab` is the shipped lab table
+    datasets: tuple[str, ...] = ()
+
+
 class Operation(_Model):
     """One takedown, as read from its TOML file."""
 
@@ -303,6 +311,7 @@ class Operation(_Model):
     listeners: Listeners = Listeners()
     limits: Limits = Limits()
     data: Data = Data()
+    attribution: Attribution = Attribution()
     path: Path | None = Field(default=None, exclude=True)
 
     @property
@@ -314,6 +323,19 @@ class Operation(_Model):
         """A path from the file, relative to the file's folder."""
         path = Path(relative).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def is_lab(self) -> bool:
+        """Whether every sinkhole address is on loopback, where only the lab table reaches."""
+        addresses = (*self.sinkhole.ipv4, *self.sinkhole.ipv6)
+        return all(ipaddress.ip_address(ip).is_loopback for ip in addresses)
+
+    def attribution_datasets(self) -> list[Path | str]:
+        """The attribution datasets: the named ones, else the lab table for a lab operation."""
+        named = [d if d == "lab" else self.resolve(d) for d in self.attribution.datasets]
+        if not named and self.is_lab:
+            return ["lab"]
+        return named
 
     @property
     def data_dir(self) -> Path:

@@ -36,7 +36,6 @@ from typing import Any, Literal
 import ibis
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sinkhole import attribution
@@ -196,44 +195,16 @@ def _iso(value: Any) -> str:
     return str(value)
 
 
-def _ip_to_int(ips: pa.Array) -> np.ndarray:
-    parts = pc.split_pattern(ips, ".")
-    flat = pc.cast(pc.list_flatten(parts), pa.int64()).to_numpy().reshape(-1, 4)
-    return np.asarray(flat @ np.array([1 << 24, 1 << 16, 1 << 8, 1]), dtype=np.int64)
-
-
-def _networks(ips: list[str], dataset: attribution.Dataset) -> pa.Table:
-    """ip -> asn, as_name, country for IPv4 addresses (others: unattributed)."""
-    v4 = [ip for ip in ips if ip and ip.count(".") == 3 and ":" not in ip]
-    rows = {"src_ip": [], "asn": [], "network": []}  # type: dict[str, list[Any]]
-    nets = [n for n in dataset.networks if ":" not in n.prefix]
-    if v4 and nets:
-        import ipaddress
-
-        bounds = sorted(
-            (
-                int(ipaddress.ip_network(n.prefix).network_address),
-                int(ipaddress.ip_network(n.prefix).broadcast_address),
-                n,
-            )
-            for n in nets
-        )
-        starts = np.array([b[0] for b in bounds])
-        ends = np.array([b[1] for b in bounds])
-        values = _ip_to_int(pa.array(v4))
-        index = np.searchsorted(starts, values, side="right") - 1
-        ok = (index >= 0) & (values <= ends[np.maximum(index, 0)])
-        for ip, i, good in zip(v4, index.tolist(), ok.tolist(), strict=True):
-            if good:
-                net = bounds[i][2]
-                rows["src_ip"].append(ip)
-                rows["asn"].append(net.asn)
-                rows["network"].append(f"{net.as_name} ({net.country})")
+def _networks(ips: list[str], dataset: attribution.Attributor) -> pa.Table:
+    """ip -> asn, network (AS name and country) for the addresses the datasets attribute."""
+    found = dataset.attribute(ips)
+    known = found.asn != 0
+    names = found.as_name[known] + " (" + found.country[known] + ")"
     return pa.table(
         {
-            "src_ip": pa.array(rows["src_ip"], pa.string()),
-            "asn": pa.array(rows["asn"], pa.int64()),
-            "network": pa.array(rows["network"], pa.string()),
+            "src_ip": pa.array(found.ip[known], pa.string()),
+            "asn": pa.array(found.asn[known], pa.int64()),
+            "network": pa.array(names, pa.string()),
         }
     )
 
@@ -325,10 +296,10 @@ def address_table(root: Path, out: Path, engine: str = "duckdb") -> int:
 
 
 def report(
-    root: Path, engine: str = "duckdb", dataset: attribution.Dataset | None = None
+    root: Path, engine: str = "duckdb", dataset: attribution.Attributor | None = None
 ) -> Report:
-    """Counts and the machine estimate for the events under `root`."""
-    lab = dataset or attribution.lab()
+    """Counts and the machine estimate for the events under `root` (the lab table by default)."""
+    lab = dataset if dataset is not None else attribution.lab()
     with connect(engine, root) as (con, events):
         # one pass over the files: the columns the analyses need, kept in the engine's memory
         bots = _materialize(con, contacts(events).select(*COLUMNS), "sinkhole_contacts")

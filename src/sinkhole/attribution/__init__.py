@@ -275,17 +275,18 @@ def _find(table: Table, addrs: Addresses) -> npt.NDArray[np.int64]:
 
 
 def open_datasets(paths: Iterable[Path | str]) -> Attributor:
-    """Load dataset files (overrides win; otherwise the most specific prefix)."""
+    """Load dataset files (`lab`: the shipped lab table); overrides win, then specificity."""
     tables = []
     names: set[str] = set()
     for path in paths:
+        if str(path) == "lab":
+            tables.extend(lab().tables)
+            continue
         name = Path(path).name
         while name in names:  # two files of one name stay distinguishable in `source`
             name = f"{name}'"
         names.add(name)
         tables.append(load(path, name))
-    if not tables:
-        raise AttributionError("no attribution dataset given")
     return Attributor(tables)
 
 
