@@ -36,6 +36,7 @@ from typing import Any, Literal
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sinkhole import attribution
@@ -197,14 +198,14 @@ def _iso(value: Any) -> str:
 
 def _networks(ips: list[str], dataset: attribution.Attributor) -> pa.Table:
     """ip -> asn, network (AS name and country) for the addresses the datasets attribute."""
-    found = dataset.attribute(ips)
-    known = found.asn != 0
-    names = found.as_name[known] + " (" + found.country[known] + ")"
+    found = dataset.attribute(ips).table
+    known = found.filter(pc.is_valid(found["asn"]))
+    text = [known[name].cast(pa.string()) for name in ("as_name", "country")]
     return pa.table(
         {
-            "src_ip": pa.array(found.ip[known], pa.string()),
-            "asn": pa.array(found.asn[known], pa.int64()),
-            "network": pa.array(names, pa.string()),
+            "src_ip": known["ip"],
+            "asn": known["asn"],
+            "network": pc.binary_join_element_wise(text[0], " (", text[1], ")", ""),
         }
     )
 

@@ -88,39 +88,20 @@ def load(path: Path | str, name: str | None = None) -> Table:
 
 @dataclass
 class Attribution:
-    """The attribution of many addresses: one entry per valid address, in input order."""
+    """The attribution of many addresses: one row per valid address, in input order."""
 
-    ip: npt.NDArray[np.object_]
-    asn: npt.NDArray[np.int64]
-    as_name: npt.NDArray[np.object_]
-    prefix: npt.NDArray[np.object_]
-    country: npt.NDArray[np.object_]
-    abuse_contact: npt.NDArray[np.object_]
-    source: npt.NDArray[np.object_]
+    #: the COLUMNS; ASN null where unknown, strings empty where unknown
+    table: pa.Table
     #: texts that were not addresses: their count and the first few
     invalid: int = 0
     examples: tuple[str, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.ip)
-
-    def to_arrow(self) -> pa.Table:
-        """The rows as an Arrow table (ASN null where unknown)."""
-        return pa.table(
-            {
-                "ip": pa.array(self.ip, pa.string()),
-                "asn": pa.array(self.asn, pa.int64(), mask=self.asn == 0),
-                "as_name": pa.array(self.as_name, pa.string()),
-                "prefix": pa.array(self.prefix, pa.string()),
-                "country": pa.array(self.country, pa.string()),
-                "abuse_contact": pa.array(self.abuse_contact, pa.string()),
-                "source": pa.array(self.source, pa.string()),
-            }
-        )
+        return int(self.table.num_rows)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The rows as dicts (ASN None where unknown)."""
-        rows: list[dict[str, Any]] = self.to_arrow().to_pylist()
+        """The rows as dicts."""
+        rows: list[dict[str, Any]] = self.table.to_pylist()
         return rows
 
 
@@ -141,31 +122,28 @@ class Attributor:
         for table in self.tables:
             if table.kind != overrides.KIND:
                 continue
-            prefixes = table.prefixes(np.arange(len(table), dtype=np.int64))
-            cols = table.columns
+            codes, texts = table.prefixes(np.arange(len(table), dtype=np.int64))
+            cols, vals = table.columns, table.values
             for rec in range(len(table)):
                 nets.append(
                     Network(
-                        str(prefixes[rec]),
+                        texts[codes[rec]],
                         int(cols["asn"][rec]),
-                        str(cols["as_name"][rec]),
-                        str(cols["country"][rec]),
-                        str(cols["abuse_contact"][rec]),
+                        vals["as_name"][cols["as_name"][rec]],
+                        vals["country"][cols["country"][rec]],
+                        vals["abuse_contact"][cols["abuse_contact"][rec]],
                     )
                 )
         return nets
 
     def lookup(self, ip: str) -> Network | None:
         """The network holding one address, or None (not an address, or no dataset covers it)."""
-        found = self.attribute([ip])
-        if not len(found) or not found.source[0]:
+        rows = self.attribute([ip]).rows()
+        if not rows or not rows[0]["source"]:
             return None
+        row = rows[0]
         return Network(
-            str(found.prefix[0]),
-            int(found.asn[0]),
-            str(found.as_name[0]),
-            str(found.country[0]),
-            str(found.abuse_contact[0]),
+            row["prefix"], row["asn"] or 0, row["as_name"], row["country"], row["abuse_contact"]
         )
 
     def attribute(self, texts: Sequence[str | None] | pa.Array) -> Attribution:
@@ -178,65 +156,62 @@ class Attributor:
         recs = [_find(table, addrs) for table in self.tables]
         # per attribute: which table answers each address (-1: none), by specificity
         choice: dict[str, npt.NDArray[np.int64]] = {}
-        values: dict[str, npt.NDArray[Any]] = {}
         for name in FIELDS:
             scores = np.full((len(self.tables) + 1, n), _NONE, dtype=np.int64)
             for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
                 safe = np.maximum(rec, 0)
-                column = table.columns[name]
-                known = (column[safe] != 0) if name == "asn" else (column[safe] != "")
-                known &= rec >= 0
+                known = (table.columns[name][safe] != 0) & (rec >= 0)
                 bonus = _OVERRIDE if table.kind == overrides.KIND else 0
                 scores[k + 1] = np.where(known, table.spec[safe] + bonus, _NONE)
-            best = np.argmax(scores, axis=0) - 1  # row 0 (never above _NONE) means nobody
-            choice[name] = best
-            out: npt.NDArray[Any] = (
-                np.zeros(n, dtype=np.int64) if name == "asn" else np.full(n, "", dtype=object)
-            )
-            for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
-                mask = best == k
-                out[mask] = table.columns[name][rec[mask]]
-            values[name] = out
+            choice[name] = np.argmax(scores, axis=0) - 1  # row 0 (never above _NONE): nobody
+        asn = np.zeros(n, dtype=np.int64)
+        strings: dict[str, _Column] = {name: _Column(n) for name in FIELDS[1:]}
+        for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
+            mask = choice["asn"] == k
+            asn[mask] = table.columns["asn"][rec[mask]]
+            for name, column in strings.items():
+                mask = choice[name] == k
+                column.put(mask, table.columns[name][rec[mask]], table.values[name])
         # the prefix is the range of the record that gave the ASN (else the country, the contact)
         prefix_from = choice["asn"].copy()
         for name in ("country", "abuse_contact", "as_name"):
             prefix_from = np.where(prefix_from >= 0, prefix_from, choice[name])
-        prefix = np.full(n, "", dtype=object)
+        prefix = _Column(n)
         for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
             mask = prefix_from == k
             if mask.any():
-                prefix[mask] = table.prefixes(rec[mask])
-        self._per_asn(values, choice)
+                prefix.put(mask, *table.prefixes(rec[mask]))
+        self._per_asn(asn, strings, choice)
         choice["prefix"] = prefix_from
-        return Attribution(
-            addrs.text,
-            values["asn"],
-            values["as_name"],
-            prefix,
-            values["country"],
-            values["abuse_contact"],
-            self._sources(choice, n),
-            addrs.invalid,
-            tuple(addrs.examples),
-        )
+        columns = {
+            "ip": addrs.text,
+            "asn": pa.array(asn, pa.int64(), mask=asn == 0),
+            "as_name": strings["as_name"].array(),
+            "prefix": prefix.array(),
+            "country": strings["country"].array(),
+            "abuse_contact": strings["abuse_contact"].array(),
+            "source": self._sources(choice, n),
+        }
+        return Attribution(pa.table(columns), addrs.invalid, tuple(addrs.examples))
 
     def _per_asn(
-        self, values: dict[str, npt.NDArray[Any]], choice: dict[str, npt.NDArray[np.int64]]
+        self,
+        asn: npt.NDArray[np.int64],
+        strings: dict[str, _Column],
+        choice: dict[str, npt.NDArray[np.int64]],
     ) -> None:
         """Override rows that name an ASN set their fields on every address of that ASN."""
         for k, table in enumerate(self.tables):
             if not table.by_asn:
                 continue
-            hits = np.isin(values["asn"], np.fromiter(table.by_asn, dtype=np.int64))
-            if not hits.any():
-                continue
-            for asn in np.unique(values["asn"][hits]).tolist():
-                mask = values["asn"] == asn
-                for name, value in table.by_asn[int(asn)].items():
-                    values[name][mask] = value
+            hits = np.isin(asn, np.fromiter(table.by_asn, dtype=np.int64))
+            for number in np.unique(asn[hits]).tolist():
+                mask = asn == number
+                for name, value in table.by_asn[int(number)].items():
+                    strings[name].put(mask, np.zeros(int(mask.sum()), dtype=np.int64), [value])
                     choice[name][mask] = k
 
-    def _sources(self, choice: dict[str, npt.NDArray[np.int64]], n: int) -> npt.NDArray[np.object_]:
+    def _sources(self, choice: dict[str, npt.NDArray[np.int64]], n: int) -> pa.Array:
         """Per address: `name` when one dataset gave everything, else `name:field/field;…`."""
         order = ("asn", "as_name", "prefix", "country", "abuse_contact")
         base = len(self.tables) + 1
@@ -261,10 +236,30 @@ class Attributor:
                 texts.append(
                     ";".join(f"{self.tables[k].name}:{'/'.join(f)}" for k, f in by_table.items())
                 )
-        source = np.full(n, "", dtype=object)
-        if n:
-            source[:] = np.array(texts, dtype=object)[inverse.reshape(-1)]
-        return source
+        return pa.DictionaryArray.from_arrays(
+            pa.array(inverse.reshape(-1).astype(np.int32)), pa.array(texts, pa.string())
+        )
+
+
+class _Column:
+    """A string column built as codes into a growing list of distinct values (a dictionary)."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int64)
+        self.values: list[str] = [""]
+
+    def put(
+        self, mask: npt.NDArray[np.bool_], codes: npt.NDArray[np.int64], values: list[str]
+    ) -> None:
+        """Set the masked rows to values[codes]."""
+        self.codes[mask] = codes + len(self.values)
+        self.values.extend(values)
+
+    def array(self) -> pa.Array:
+        """The column as an Arrow dictionary array of strings."""
+        return pa.DictionaryArray.from_arrays(
+            pa.array(self.codes.astype(np.int32)), pa.array(self.values, pa.string())
+        )
 
 
 def _find(table: Table, addrs: Addresses) -> npt.NDArray[np.int64]:

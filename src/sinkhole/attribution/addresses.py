@@ -19,7 +19,7 @@ _V4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
 class Addresses:
     """The valid addresses of an input, in input order, with their numeric values."""
 
-    text: npt.NDArray[np.object_]
+    text: pa.Array
     is6: npt.NDArray[np.bool_]
     v4: npt.NDArray[np.uint64]
     v6: npt.NDArray[np.bytes_]
@@ -54,7 +54,7 @@ def parse(texts: Sequence[str | None] | pa.Array) -> Addresses:
             if len(examples) < 3:
                 examples.append(text or "")
     keep = four | six
-    text = np.asarray(arr.filter(pa.array(keep)).to_numpy(zero_copy_only=False), dtype=object)
+    text = arr.filter(pa.array(keep))
     return Addresses(
         text,
         six[keep],

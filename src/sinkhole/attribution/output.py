@@ -23,7 +23,7 @@ BATCH = 262_144
 
 def write(found: Attribution, stream: BinaryIO, as_json: bool = False) -> None:
     """CSV with a header (or JSON lines), one row per address, in input order."""
-    table = found.to_arrow()
+    table = found.table
     if not as_json:
         stream.write(",".join(table.column_names).encode() + b"\n")
     for batch in table.to_batches(max_chunksize=BATCH):
@@ -58,9 +58,12 @@ def json_lines(table: pa.Table) -> pa.Array:
 def _text(column: pa.Array, escape: Callable[[str], str], null: str) -> pa.Array:
     if pa.types.is_integer(column.type):
         return pc.fill_null(pc.cast(column, pa.string()), null)
-    encoded = column.dictionary_encode()
-    escaped = pa.array([escape(v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return pc.fill_null(pc.take(escaped, encoded.indices), null)
+    if not pa.types.is_dictionary(column.type):
+        # the addresses: validated, so nothing in them needs escaping but JSON's quotes
+        quote = escape("")[:1]
+        return pc.binary_join_element_wise(quote, column, quote, "") if quote else column
+    escaped = pa.array([escape(v) for v in column.dictionary.to_pylist()], pa.string())
+    return pc.fill_null(pc.take(escaped, column.indices), null)
 
 
 def _csv_field(value: str) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sinkhole.exceptions import SinkholeError
 
@@ -65,7 +67,10 @@ class Table:
     version: npt.NDArray[np.int8]
     first: list[int]
     last: list[int]
-    columns: dict[str, Values]
+    #: per record: the ASN (0: none) and, for string fields, codes into `values` (0: empty)
+    columns: dict[str, npt.NDArray[np.int64]]
+    #: the distinct strings of each string field, "" first
+    values: dict[str, list[str]]
     #: higher is more specific (minus the bit length of the range size), per record
     spec: npt.NDArray[np.int64]
     #: ASN -> attributes every prefix of that ASN takes (override rows that give no prefix)
@@ -74,20 +79,45 @@ class Table:
     def __len__(self) -> int:
         return len(self.first)
 
-    def prefixes(self, recs: npt.NDArray[np.int64]) -> Values:
-        """Prefix text of the records (a CIDR, or `first-last` for an unaligned range)."""
-        out = np.full(len(recs), "", dtype=object)
+    def prefixes(self, recs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], list[str]]:
+        """Prefix text of the records as (codes, texts): a CIDR, or `first-last` if unaligned."""
         wanted, inverse = np.unique(recs, return_inverse=True)
-        texts = np.array([self._prefix(int(r)) if r >= 0 else "" for r in wanted], dtype=object)
-        if len(recs):
-            out[:] = texts[inverse.reshape(-1)]
-        return out
+        texts = np.full(len(wanted), "", dtype=object)
+        four = (wanted >= 0) & (self.version[np.maximum(wanted, 0)] == 4)
+        if four.any():
+            chosen = wanted[four].tolist()
+            first = np.array([self.first[r] for r in chosen], dtype=np.uint64)
+            last = np.array([self.last[r] for r in chosen], dtype=np.uint64)
+            texts[four] = _v4_prefixes(first, last)
+        for index in np.flatnonzero((wanted >= 0) & ~four).tolist():
+            texts[index] = self._prefix(int(wanted[index]))
+        return inverse.reshape(-1).astype(np.int64), [str(t) for t in texts]
 
     def _prefix(self, rec: int) -> str:
         make = ipaddress.IPv4Address if self.version[rec] == 4 else ipaddress.IPv6Address
         first, last = make(self.first[rec]), make(self.last[rec])
         nets = list(ipaddress.summarize_address_range(first, last))
         return str(nets[0]) if len(nets) == 1 else f"{first}-{last}"
+
+
+def _v4_prefixes(first: npt.NDArray[np.uint64], last: npt.NDArray[np.uint64]) -> Values:
+    """`a.b.c.d/len` for CIDR-aligned IPv4 ranges, `first-last` for the others, in bulk."""
+    size = last - first + np.uint64(1)
+    aligned = ((size & (size - np.uint64(1))) == 0) & ((first & (size - np.uint64(1))) == 0)
+    length = 32 - np.log2(size.astype(np.float64)).astype(np.int64)
+    cidr = pc.binary_join_element_wise(_dotted(first), pa.array(length).cast(pa.string()), "/")
+    span = pc.binary_join_element_wise(_dotted(first), _dotted(last), "-")
+    text = pc.if_else(pa.array(aligned), cidr, span)
+    return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _dotted(values: npt.NDArray[np.uint64]) -> pa.Array:
+    octets = [
+        pa.array((values >> np.uint64(s)) & np.uint64(255)).cast(pa.string())
+        for s in (24, 16, 8, 0)
+    ]
+    joined: pa.Array = pc.binary_join_element_wise(*octets, ".")
+    return joined
 
 
 class Builder:
@@ -132,12 +162,14 @@ class Builder:
         last = [r[2] for r in rows]
         attrs: list[list[Any]] = [list(r[3:]) for r in rows]
         sides = {4: _flatten(rows, attrs, 4), 6: _flatten(rows, attrs, 6)}
-        columns: dict[str, Values] = {
-            "asn": np.array([a[0] for a in attrs], dtype=np.int64).reshape(n),
-            "as_name": _objects([a[1] for a in attrs]),
-            "country": _objects([a[2] for a in attrs]),
-            "abuse_contact": _objects([a[3] for a in attrs]),
-        }
+        columns = {"asn": np.array([a[0] for a in attrs], dtype=np.int64).reshape(n)}
+        values: dict[str, list[str]] = {}
+        for index, name in enumerate(FIELDS[1:], start=1):
+            codes: dict[str, int] = {"": 0}
+            columns[name] = np.array(
+                [codes.setdefault(a[index], len(codes)) for a in attrs], dtype=np.int64
+            ).reshape(n)
+            values[name] = list(codes)
         spec = np.array([-((b - a + 1).bit_length()) for a, b in zip(first, last, strict=True)])
         return Table(
             self.name,
@@ -148,15 +180,10 @@ class Builder:
             first,
             last,
             columns,
+            values,
             spec.astype(np.int64).reshape(n),
             self.by_asn,
         )
-
-
-def _objects(values: list[str]) -> Values:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _flatten(
