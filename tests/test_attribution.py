@@ -313,3 +313,27 @@ def test_cli_attribute_csv_json_and_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["attribute", "192.0.2.1", "--dataset", str(bad)])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_population_attributes_with_the_datasets_it_is_given(tmp_path: Path) -> None:
+    from sinkhole import population
+
+    networks = attribution.open_datasets([DATA / "ipasn.dat", DATA / "ip2asn-combined.tsv"])
+    table = population._networks(["198.51.100.42", "2001:db8::1", "10.0.0.1", "bad"], networks)
+    assert table.to_pylist() == [
+        {"src_ip": "198.51.100.42", "asn": 64497, "network": "EXAMPLE-B Example B GmbH (DE)"},
+        {"src_ip": "2001:db8::1", "asn": 64501, "network": "EXAMPLE-SIX Example Six SAS (FR)"},
+    ]
+    op = tmp_path / "op.toml"
+    op.write_text(
+        '[operation]\nname = "p"\nstart = 2026-12-01\nhold_days = 5\n'
+        '[[targets]]\nfamily = "megad-sim"\n[attribution]\ndatasets = ["nets.dat"]\n'
+    )
+    # the datasets are read before any counting: a missing one is a one-line error
+    for args in ([], ["--dataset", str(tmp_path / "other.dat")]):
+        result = runner.invoke(app, ["population", str(op), "--data", str(tmp_path), *args])
+        assert result.exit_code == 2
+        missing = "other.dat" if args else "nets.dat"
+        assert result.stderr.splitlines() == [
+            f"sinkhole: error: {tmp_path / missing}: no such attribution dataset file"
+        ]

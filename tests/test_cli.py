@@ -224,7 +224,7 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
 
 COMMANDS = [
     ["families"], ["dga"], ["dga", "generate"], ["dga", "lookup"], ["plan"], ["simulate"], ["serve"],
-    ["emulate"], ["population"], ["events"], ["stats"], ["demo"],
+    ["emulate"], ["population"], ["events"], ["stats"], ["demo"], ["attribute"],
 ]  # fmt: skip
 
 
@@ -268,7 +268,7 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
         return subprocess.run([sys.executable, "-m", "sinkhole", *args], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=180)  # fmt: skip
 
-    for name in ("families", "dga", "dga generate", "dga lookup", "plan", "simulate"):
+    for name in ("families", "dga", "dga generate", "dga lookup", "plan", "simulate", "attribute"):
         result = sinkhole(examples.pop(name))
         assert result.returncode == 0, (name, result.stderr)
     assert (tmp_path / "plan" / "plan.json").exists()
