@@ -337,3 +337,25 @@ def test_population_attributes_with_the_datasets_it_is_given(tmp_path: Path) -> 
         assert result.stderr.splitlines() == [
             f"sinkhole: error: {tmp_path / missing}: no such attribution dataset file"
         ]
+
+
+def test_one_address_lookup_agrees_with_the_bulk_path() -> None:
+    networks = attribution.open_datasets(
+        [
+            DATA / "ipasn.dat",
+            DATA / "ripe.db.sample",
+            DATA / "overrides.csv",
+            DATA / "ip2asn-combined.tsv",
+            DATA / "GeoLite2-ASN-Test.mmdb",
+        ]
+    )
+    ips = ["198.51.100.100", "198.51.100.42", "198.51.100.70", "203.0.113.1", "203.0.113.70",
+           "2001:db8:1234::1", "1.128.0.1", "2600:6000::1", "9.9.9.9"]  # fmt: skip
+    for row in networks.attribute(ips).rows():
+        one = networks.lookup(row["ip"])
+        if not row["source"]:
+            assert one is None
+            continue
+        assert one == attribution.Network(
+            row["prefix"], row["asn"] or 0, row["as_name"], row["country"], row["abuse_contact"]
+        ), row["ip"]

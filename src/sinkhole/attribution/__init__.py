@@ -13,6 +13,7 @@ the tests run without any download.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources import as_file, files
@@ -35,7 +36,7 @@ from sinkhole.attribution import (
     rpsl,
 )
 from sinkhole.attribution.addresses import Addresses
-from sinkhole.attribution.table import FIELDS, AttributionError, Table, head
+from sinkhole.attribution.table import FIELDS, AttributionError, Side, Table, head
 
 __all__ = ["COLUMNS", "Attribution", "AttributionError", "Attributor", "Network", "Table"]
 
@@ -137,14 +138,39 @@ class Attributor:
         return nets
 
     def lookup(self, ip: str) -> Network | None:
-        """The network holding one address, or None (not an address, or no dataset covers it)."""
-        rows = self.attribute([ip]).rows()
-        if not rows or not rows[0]["source"]:
+        """The network holding one address, or None (not an address, or no dataset covers it).
+
+        The same answer as `attribute` gives, without its bulk set-up: for callers that
+        ask about addresses one at a time.
+        """
+        try:
+            addr = ipaddress.ip_address(ip.strip())
+        except ValueError:
             return None
-        row = rows[0]
-        return Network(
-            row["prefix"], row["asn"] or 0, row["as_name"], row["country"], row["abuse_contact"]
+        key: Any = np.bytes_(addr.packed) if addr.version == 6 else np.uint64(int(addr))
+        recs = [_find_one(t.v6 if addr.version == 6 else t.v4, key) for t in self.tables]
+        chosen: dict[str, tuple[int, int]] = {}  # field -> (table, record)
+        for name in FIELDS:
+            best = _NONE
+            for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
+                if rec < 0 or not table.columns[name][rec]:
+                    continue
+                score = int(table.spec[rec]) + (_OVERRIDE if table.kind == overrides.KIND else 0)
+                if score > best:
+                    best, chosen[name] = score, (k, rec)
+        if not chosen:
+            return None
+        fields: dict[str, Any] = {"asn": 0, "as_name": "", "country": "", "abuse_contact": ""}
+        for name, (k, rec) in chosen.items():
+            value = self.tables[k].columns[name][rec]
+            fields[name] = int(value) if name == "asn" else self.tables[k].values[name][value]
+        for table in self.tables:
+            fields.update(table.by_asn.get(fields["asn"], {}) if fields["asn"] else {})
+        origin = next(
+            chosen[n] for n in ("asn", "country", "abuse_contact", "as_name") if n in chosen
         )
+        prefix = self.tables[origin[0]]._prefix(origin[1])
+        return Network(prefix, **fields)
 
     def attribute(self, texts: Sequence[str | None] | pa.Array) -> Attribution:
         """Attribute addresses given as text; what is not an address is counted and left out."""
@@ -260,6 +286,11 @@ class _Column:
         return pa.DictionaryArray.from_arrays(
             pa.array(self.codes.astype(np.int32)), pa.array(self.values, pa.string())
         )
+
+
+def _find_one(side: Side, key: Any) -> int:
+    index = int(np.searchsorted(side.starts, key, side="right")) - 1
+    return int(side.recs[index]) if index >= 0 and key <= side.ends[index] else -1
 
 
 def _find(table: Table, addrs: Addresses) -> npt.NDArray[np.int64]:
