@@ -7,11 +7,10 @@ Both forms are read: addresses as text (`asn-ipv4.csv`) and as integers
 from __future__ import annotations
 
 import csv
-import ipaddress
 import re
 from pathlib import Path
 
-from sinkhole.attribution.table import Builder, Table, bad_row, lines, sample
+from sinkhole.attribution.table import Builder, Table, address, bad_row, lines, sample
 
 KIND = "ip-location-db"
 
@@ -31,17 +30,16 @@ def load(path: Path, name: str) -> Table:
     numbered = ((number, row) for number, row in lines(path) if row.strip())
     for number, line in numbered:
         try:
-            [row] = list(csv.reader([line]))
+            row = line.split(",") if '"' not in line else next(csv.reader([line]))
             if len(row) != 4:
                 raise ValueError(f"expected start,end,asn,org, got {len(row)} fields")
             if row[0].isdigit() and row[1].isdigit():
                 first, last = int(row[0]), int(row[1])
                 version = 6 if six or last > 0xFFFFFFFF else 4
             else:
-                a, b = ipaddress.ip_address(row[0]), ipaddress.ip_address(row[1])
-                if a.version != b.version:
+                (version, first), (other, last) = address(row[0]), address(row[1])
+                if version != other:
                     raise ValueError(f"{row[0]} - {row[1]} mixes IPv4 and IPv6")
-                version, first, last = a.version, int(a), int(b)
             if last < first:
                 raise ValueError(f"{row[0]} - {row[1]} ends before it starts")
             builder.add(version, first, last, int(row[2]), row[3].strip())

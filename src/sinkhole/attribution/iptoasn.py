@@ -6,11 +6,10 @@ announces (skipped) and the country `None` an unknown one.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 
-from sinkhole.attribution.table import Builder, Table, bad_row, lines, sample
+from sinkhole.attribution.table import Builder, Table, address, bad_row, lines, sample
 
 KIND = "iptoasn"
 
@@ -36,12 +35,12 @@ def load(path: Path, name: str) -> Table:
             asn = int(parts[2])
             if asn == 0:
                 continue
-            first = ipaddress.ip_address(parts[0])
-            last = ipaddress.ip_address(parts[1])
-            if first.version != last.version or last < first:  # type: ignore[operator]
+            version, first = address(parts[0])
+            other, last = address(parts[1])
+            if version != other or last < first:
                 raise ValueError(f"{parts[0]} - {parts[1]} is not a range")
             country = "" if parts[3] in ("None", "") else parts[3].upper()
-            builder.add(first.version, int(first), int(last), asn, parts[4].strip(), country)
+            builder.add(version, first, last, asn, parts[4].strip(), country)
         except ValueError as exc:
             raise bad_row(path, number, str(exc)) from None
     return builder.build()
