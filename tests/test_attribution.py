@@ -302,6 +302,11 @@ def test_cli_attribute_csv_json_and_bad_input(tmp_path: Path) -> None:
         "ip": "1.0.0.1", "asn": 13335, "as_name": "Cloudflare, Inc.", "prefix": "1.0.0.0/24",
         "country": "", "abuse_contact": "", "source": "asn-ipv4.csv",
     }  # fmt: skip
+    result = runner.invoke(app, ["attribute", "1.0.0.1", "--dataset", str(DATA / "asn-ipv4.csv")])
+    assert (
+        result.stdout.splitlines()[1]
+        == '1.0.0.1,13335,"Cloudflare, Inc.",1.0.0.0/24,,,asn-ipv4.csv'
+    )
     result = runner.invoke(app, ["attribute", "-", "--dataset", "lab"], input="x y\n")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == "sinkhole: error: attribute: no valid IP address given"

@@ -8,9 +8,11 @@ so no Python code runs per address but the final join of lines.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,8 +31,17 @@ def write(found: Attribution, stream: BinaryIO, as_json: bool = False) -> None:
     for batch in table.to_batches(max_chunksize=BATCH):
         chunk = pa.Table.from_batches([batch])
         lines = json_lines(chunk) if as_json else csv_lines(chunk)
-        if len(lines):
-            stream.write("\n".join(lines.to_pylist()).encode() + b"\n")
+        _write_joined(pc.binary_join_element_wise(lines, "\n", ""), stream)
+
+
+def _write_joined(lines: pa.Array, stream: BinaryIO) -> None:
+    """Write the strings back to back, straight from the Arrow data buffer."""
+    if not len(lines):
+        return
+    lines = lines.cast(pa.large_string())  # 64-bit offsets: a chunk may pass 2 GiB
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    stream.write(memoryview(lines.buffers()[2])[first:last])
 
 
 def csv_lines(table: pa.Table) -> pa.Array:
@@ -66,7 +77,10 @@ def _text(column: pa.Array, escape: Callable[[str], str], null: str) -> pa.Array
     return pc.fill_null(pc.take(escaped, column.indices), null)
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s$')
+
+
 def _csv_field(value: str) -> str:
-    if any(c in value for c in ',"\r\n') or value != value.strip():
+    if _NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value
