@@ -147,6 +147,18 @@ def test_iptoasn_skips_unrouted_space_and_keeps_unaligned_ranges() -> None:
     assert row["prefix"] == "2001:db8:1000::/36"
 
 
+def test_ranges_that_overlap_without_nesting(tmp_path: Path) -> None:
+    tsv = tmp_path / "ip2asn.tsv"
+    tsv.write_text(
+        "192.0.2.0\t192.0.2.255\t64496\tNL\tOUTER\n"
+        "192.0.2.0\t192.0.2.20\t64497\tNL\tA\n"
+        "192.0.2.10\t192.0.2.40\t64498\tNL\tB\n"
+    )
+    networks = attribution.open_datasets([tsv])
+    asns = [_one(networks, f"192.0.2.{n}")["asn"] for n in (5, 15, 30, 41, 200)]
+    assert asns == [64497, 64498, 64498, 64496, 64496]
+
+
 def test_pyasn_nested_prefixes_in_both_families() -> None:
     networks = attribution.open_datasets([DATA / "ipasn.dat"])
     asns = [_one(networks, ip)["asn"] for ip in

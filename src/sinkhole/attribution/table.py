@@ -212,8 +212,8 @@ def _flatten(
     """Elementary segments of one family, each held by its innermost range.
 
     A nested range takes what it leaves empty from its parent (RPSL's inherited
-    abuse-c, an override that only sets a contact); a range that overlaps its
-    neighbour without nesting is clipped to it.
+    abuse-c, an override that only sets a contact); where two ranges overlap
+    without nesting, the one that starts later holds the overlap.
     """
     if version == 4:
         # most published tables never nest (iptoasn, ip-location-db): no sweep needed there
@@ -247,12 +247,14 @@ def _flatten(
             emit(*stack.pop())
         if stack:
             emit(start - 1, stack[-1][1])
+        while stack and stack[-1][0] < end:
+            stack.pop()  # overlapped, not nested: the later range holds from its start on
+        if stack:
             parent = attrs[stack[-1][1]]
             mine = attrs[rec]
             for i, value in enumerate(mine):
                 if not value:
                     mine[i] = parent[i]
-            end = min(end, stack[-1][0])
         cursor = start
         stack.append((end, rec))
     while stack:
