@@ -1130,7 +1130,8 @@ def _attributor(given: list[str], operation: Path | None, command: str) -> Any:
             )
         err.print(
             f"{command}: no attribution dataset (--dataset PATH or [attribution] datasets): "
-            "networks are not attributed"
+            "networks are not attributed",
+            markup=False,
         )
     return attribution.open_datasets(paths)
 
@@ -1165,7 +1166,10 @@ def attribute_cmd(
 
     networks = _attributor(dataset or [], operation, "attribute")
     given = addresses or ["-"]
-    texts = sys.stdin.read().split() if given == ["-"] else [a for a in given if a != "-"]
+    if given == ["-"]:
+        texts = sys.stdin.buffer.read().decode("utf-8", errors="replace").split()
+    else:
+        texts = [a for a in given if a != "-"]
     found = networks.attribute(texts)
     if found.invalid:
         examples = ", ".join(repr(e) for e in found.examples)
