@@ -305,7 +305,10 @@ def test_cli_attribute_csv_json_and_bad_input(tmp_path: Path) -> None:
         "192.0.2.1,64496,,192.0.2.0/24,,,ipasn.dat",
         "9.9.9.9,,,,,,",
     ]
-    assert "skipped 1 text that is not an IP address (e.g. 'nope')" in result.stderr
+    assert result.stderr.splitlines() == [
+        "sinkhole: skipped 1 text that is not an IP address (e.g. 'nope')",
+        "sinkhole: 1 address no dataset covers (rows kept, fields empty)",
+    ]
     result = runner.invoke(
         app, ["attribute", "1.0.0.1", "--json", "--dataset", str(DATA / "asn-ipv4.csv")]
     )

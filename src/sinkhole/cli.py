@@ -1179,6 +1179,11 @@ def attribute_cmd(
         )
     if not len(found):
         raise SinkholeError("attribute: no valid IP address given")
+    if found.uncovered:
+        sys.stderr.write(
+            f"sinkhole: {_count(found.uncovered, 'address', 'addresses')} no dataset covers "
+            "(rows kept, fields empty)\n"
+        )
     output.write(found, sys.stdout.buffer, as_json)
 
 

@@ -96,6 +96,8 @@ class Attribution:
     #: texts that were not addresses: their count and the first few
     invalid: int = 0
     examples: tuple[str, ...] = ()
+    #: valid addresses no dataset covers (their rows are kept, with empty fields)
+    uncovered: int = 0
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -218,7 +220,8 @@ class Attributor:
             "abuse_contact": strings["abuse_contact"].array(),
             "source": self._sources(choice, n),
         }
-        return Attribution(pa.table(columns), addrs.invalid, tuple(addrs.examples))
+        uncovered = int(np.count_nonzero(prefix_from < 0))
+        return Attribution(pa.table(columns), addrs.invalid, tuple(addrs.examples), uncovered)
 
     def _per_asn(
         self,
