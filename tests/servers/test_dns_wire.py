@@ -397,3 +397,22 @@ def test_names_below_and_nested_zones_use_the_right_zone(handler: dns_server.Dns
         ("x.deep.seized.example", "other"),
     ]
     assert len(handler.udp_cache) == 4  # three below-zone shapes, one exact name
+
+
+def test_rate_limit_windows_and_prefixes() -> None:
+    """Fixed one-second windows; one key per /24 (IPv4) or /56 (IPv6); the limit per key."""
+    now = [1000.2]
+    limiter = dns_server.RateLimiter(2, clock=lambda: now[0])
+    same_24 = ["127.9.0.1", "127.9.0.200", "127.9.0.7"]
+    assert [limiter.allow(ip, b"z.example", 0) for ip in same_24] == [True, True, False]
+    assert limiter.allow("127.9.1.1", b"z.example", 0)  # another /24
+    assert limiter.allow("127.9.0.1", b"z.example", 5)  # another rcode
+    now[0] = 1000.9  # same second: still capped
+    assert not limiter.allow("127.9.0.1", b"z.example", 0)
+    now[0] = 1001.0  # a new window
+    assert limiter.allow("127.9.0.1", b"z.example", 0)
+    v6 = ["2001:db8:0:ff::1", "2001:db8:0:1::9", "2001:db8:0:100::1"]  # /56: 00xx vs 01xx
+    assert [limiter.allow(ip, b"z.example", 0) for ip in v6] == [True, True, True]
+    assert not limiter.allow("2001:db8:0:42::5", b"z.example", 0)
+    off = dns_server.RateLimiter(0, clock=lambda: now[0])
+    assert all(off.allow("127.9.0.1", b"z.example", 0) for _ in range(1000))

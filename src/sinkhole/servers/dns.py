@@ -106,8 +106,10 @@ class RateLimiter:
         self.per_second = per_second
         self.max_keys = max_keys
         self.clock = clock
-        self._window = 0
+        self._until = 0.0  # end of the current one-second window
         self._counts: dict[tuple[str, bytes, int], int] = {}
+        # a source's prefix, worked out once: a few resolvers send most queries
+        self._prefixes: dict[str, str] = {}
 
     def allow(self, src_ip: str, zone: bytes, rcode: int) -> bool:
         """Whether one more response to this key fits in the current second.
@@ -117,13 +119,16 @@ class RateLimiter:
         """
         if self.per_second <= 0:
             return True
-        second = int(self.clock())
+        now = self.clock()
         counts = self._counts
-        if second != self._window:
-            self._window = second
+        if now >= self._until:
+            self._until = float(int(now) + 1)
             counts.clear()
-        # the /24 of an IPv4 address is its text up to the last dot (the hot case)
-        prefix = _prefix(src_ip) if ":" in src_ip else src_ip[: src_ip.rfind(".")]
+        prefix = self._prefixes.get(src_ip)
+        if prefix is None:
+            if len(self._prefixes) >= 65536:
+                self._prefixes.clear()
+            prefix = self._prefixes[src_ip] = _prefix(src_ip)
         key = (prefix, zone, rcode)
         seen = counts.get(key, 0)
         if seen >= self.per_second:
