@@ -170,3 +170,4 @@ def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -
     kept = tmp_path / "d" / "quarantine" / "events" / "day=2026-12-01" / "copied-in.parquet"
     assert kept.read_bytes() == b"PAR1 cut short by a failed copy"
     assert os.stat(ips).st_mode & 0o777 == 0o600
+    assert os.stat(ips.parent).st_mode & 0o777 == 0o700  # made for it: private too

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -762,12 +761,13 @@ def _check_folder(folder: Path, what: str) -> None:
 
 
 def _check_writable(path: Path, what: str) -> None:
-    """Fail before the work when `path` cannot be created or replaced."""
+    """Fail before the work when `path` cannot be created or replaced (folders made 0700)."""
+    from sinkhole.events import private
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.folder(path.parent)
         existed = path.exists()
-        with path.open("a"):
-            pass
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         if not existed:
             path.unlink()
     except OSError as exc:
@@ -776,12 +776,10 @@ def _check_writable(path: Path, what: str) -> None:
 
 def _write_private(path: Path, text: str, what: str) -> None:
     """Write a file that holds addresses: 0600 from the start."""
+    from sinkhole.events import private
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            if stat.S_ISREG(os.fstat(fd).st_mode):  # an existing file, made before: 0600 too
-                os.fchmod(fd, 0o600)
-            fh.write(text)
+        private.write_text(path, text)
     except OSError as exc:
         raise SinkholeError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
 
