@@ -171,3 +171,25 @@ def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -
     assert kept.read_bytes() == b"PAR1 cut short by a failed copy"
     assert os.stat(ips).st_mode & 0o777 == 0o600
     assert os.stat(ips.parent).st_mode & 0o777 == 0o700  # made for it: private too
+
+
+def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counted(
+    tmp_path: Path,
+) -> None:
+    import random
+
+    truth = _world(tmp_path / "d", 24, 0.0, 1, 1, 43, machines=600)
+    before = population.report(tmp_path / "d")
+    files = sorted((tmp_path / "d" / "events").rglob("*.parquet"))
+    # a copy of one segment under another name, its column data scrambled, footer kept
+    data = bytearray(files[0].read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    data[4 : len(data) - footer] = random.Random(5).randbytes(len(data) - footer - 4)
+    bad = files[0].with_name("damaged-copy.parquet")
+    bad.write_bytes(bytes(data))
+    report = population.report(tmp_path / "d")
+    assert report.events == before.events  # the damaged copy is not counted, the rest is
+    assert report.unique_ips == before.unique_ips
+    assert report.bot_ids == truth.machines
+    kept = tmp_path / "d" / "quarantine" / bad.relative_to(tmp_path / "d")
+    assert kept.read_bytes() == bytes(data)

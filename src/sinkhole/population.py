@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import duckdb
 import ibis
 import numpy as np
 import pyarrow as pa
@@ -58,6 +59,9 @@ MODEL_ERROR = 0.05
 MEMORY_LIMIT = "3GB"
 #: Fixed IP-to-machine ratio some reports used (Srizbi's, applied to Mega-D in 2009).
 FIXED_RATIO = 2.0
+
+
+T = TypeVar("T")
 
 
 class PopulationError(SinkholeError):
@@ -275,8 +279,25 @@ def estimate_machines(con: Any, ci: Any, nets: Any, interval: float, rel_t: floa
     return Interval(estimate, max(0.0, estimate - half), estimate + half)
 
 
+def _retrying(root: Path, work: Callable[[], T]) -> T:
+    """Run `work`; when the engine fails on a segment's data, set it aside and run once more."""
+    for attempt in range(2):
+        try:
+            return work()
+        except duckdb.Error as exc:
+            if attempt == 0 and store.set_aside_unreadable(root):
+                continue
+            message = " ".join(str(exc).split())[:300]
+            raise PopulationError(f"cannot read events under {root}: {message}") from None
+    raise AssertionError("unreachable")
+
+
 def address_table(root: Path, out: Path, engine: str = "duckdb") -> int:
     """Write first seen, last seen and contacts per source IP as Parquet; returns the rows."""
+    return _retrying(root, lambda: _address_table(root, out, engine))
+
+
+def _address_table(root: Path, out: Path, engine: str) -> int:
     with connect(engine, root) as (con, events):
         bots = contacts(events)
         per_ip = bots.group_by("src_ip").aggregate(
@@ -300,6 +321,10 @@ def report(
     root: Path, engine: str = "duckdb", dataset: attribution.Attributor | None = None
 ) -> Report:
     """Counts and the machine estimate for the events under `root` (the lab table by default)."""
+    return _retrying(root, lambda: _report(root, engine, dataset))
+
+
+def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> Report:
     lab = dataset if dataset is not None else attribution.lab()
     with connect(engine, root) as (con, events):
         # one pass over the files: the columns the analyses need, kept in the engine's memory

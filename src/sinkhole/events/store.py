@@ -167,6 +167,22 @@ def segments(root: Path, skip_stems: frozenset[str] = frozenset()) -> Snapshot:
     return snap
 
 
+def set_aside_unreadable(root: Path) -> int:
+    """Read every closed segment in full and quarantine those that fail; returns how many.
+
+    For engines that were handed checked footers and still failed on the data
+    (population's DuckDB and Spark): the same deep check the store's own reads use.
+    """
+    snap = segments(Path(root))
+    bad = 0
+    for path in snap.parquet:
+        reason = _deep_check(path) if path.exists() else ""
+        if reason:
+            _set_aside(Path(root), path, reason, snap)
+            bad += 1
+    return bad
+
+
 def snapshot(root: Path) -> Snapshot:
     """The store's events as one consistent snapshot (see the module docstring)."""
     root = Path(root)
