@@ -388,3 +388,18 @@ def test_plan_refuses_a_folder_that_is_not_a_plan(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not empty (notes.txt) and holds no earlier plan" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_output_folders_made_on_the_way_are_private(tmp_path: Path) -> None:
+    """--data, --charts, --ips and --truth may name folders that do not exist yet: all 0700."""
+    from sinkhole import cli
+
+    old = os.umask(0o022)
+    try:
+        cli._check_folder(tmp_path / "a" / "b" / "store", "the event store")
+        cli._check_writable(tmp_path / "c" / "d" / "ips.parquet", "the address table")
+    finally:
+        os.umask(old)
+    for made in ("a", "a/b", "a/b/store", "c", "c/d"):
+        assert oct((tmp_path / made).stat().st_mode & 0o777) == "0o700", made
+    assert not (tmp_path / "c" / "d" / "ips.parquet").exists()  # the probe leaves nothing

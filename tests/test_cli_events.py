@@ -259,6 +259,7 @@ def test_since_accepts_ages_and_today(tmp_path: Path) -> None:
         "old.example",
         "new.example",
     }
-    bad = run("events", str(path), "--since", "5y")
-    assert bad.returncode == 2
-    assert bad.stderr.count("\n") == 1 and "30m, 2h, 7d" in bad.stderr
+    for wrong in ("5y", "\u00b2h"):  # an unknown unit; a digit that is not ASCII
+        bad = run("events", str(path), "--since", wrong)
+        assert bad.returncode == 2
+        assert bad.stderr.count("\n") == 1 and "30m, 2h, 7d" in bad.stderr

@@ -751,8 +751,10 @@ def _count(number: int, word: str, plural: str | None = None) -> str:
 
 def _check_folder(folder: Path, what: str) -> None:
     """Fail before the work when `folder` cannot be made or written (private: 0700)."""
+    from sinkhole.events import private
+
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private.folder(folder)
         probe = folder / ".sinkhole-write-probe"
         probe.touch()
         probe.unlink()
@@ -938,7 +940,7 @@ def _when(text: str | None, name: str) -> dt.datetime | None:
     if word in ("today", "yesterday"):
         day = now.date() - dt.timedelta(days=1 if word == "yesterday" else 0)
         return dt.datetime.combine(day, dt.time(), dt.UTC)
-    if len(word) > 1 and word[-1] in _AGO and word[:-1].isdigit():
+    if len(word) > 1 and word[-1] in _AGO and word[:-1].isascii() and word[:-1].isdigit():
         seconds = int(word[:-1]) * _AGO[word[-1]]
         if seconds > 100 * 366 * 86400:
             raise SinkholeError(f"{name} {text!r}: at most 100 years ago")
