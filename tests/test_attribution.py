@@ -379,3 +379,27 @@ def test_one_address_lookup_agrees_with_the_bulk_path() -> None:
         assert one == attribution.Network(
             row["prefix"], row["asn"] or 0, row["as_name"], row["country"], row["abuse_contact"]
         ), row["ip"]
+
+
+def test_an_as_name_always_belongs_to_the_asn_beside_it(tmp_path: Path) -> None:
+    """The most specific ASN wins; its name must not come from a wider range of another AS."""
+    dat = tmp_path / "ipasn.dat"
+    dat.write_text("; pyasn\n198.51.100.0/24\t64500\n")
+    tsv = tmp_path / "ip2asn.tsv"
+    tsv.write_text("198.51.0.0\t198.51.255.255\t64999\tUS\tOTHER-AS Someone Else\n")
+    merged = attribution.open_datasets([dat, tsv])
+    row = _one(merged, "198.51.100.7")
+    assert (row["asn"], row["as_name"]) == (64500, "")  # pyasn knows no name: none, not OTHER-AS
+    assert row["country"] == "US"  # other fields still come from the wider range
+    hit = merged.lookup("198.51.100.7")
+    assert hit is not None and (hit.asn, hit.as_name) == (64500, "")
+    # within one file: a nested range with its own ASN does not inherit its parent's name
+    csv = tmp_path / "overrides.csv"
+    csv.write_text(
+        "prefix,asn,as_name,country,abuse_contact\n"
+        "2001:db8::/32,400,V6BIG,DE,\n2001:db8:0:1::/64,500,,,\n"
+    )
+    nested = attribution.open_datasets([csv])
+    row = _one(nested, "2001:db8:0:1::5")
+    assert (row["asn"], row["as_name"], row["country"]) == (500, "", "DE")
+    assert _one(nested, "2001:db8:0:2::5")["as_name"] == "V6BIG"

@@ -152,14 +152,20 @@ class Attributor:
         key: Any = np.bytes_(addr.packed) if addr.version == 6 else np.uint64(int(addr))
         recs = [_find_one(t.v6 if addr.version == 6 else t.v4, key) for t in self.tables]
         chosen: dict[str, tuple[int, int]] = {}  # field -> (table, record)
-        for name in FIELDS:
+        number = 0
+        for name in FIELDS:  # "asn" first: an AS name must agree with the ASN chosen
             best = _NONE
             for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
                 if rec < 0 or not table.columns[name][rec]:
                     continue
+                theirs = int(table.columns["asn"][rec])
+                if name == "as_name" and number and theirs and theirs != number:
+                    continue  # a name given for another AS
                 score = int(table.spec[rec]) + (_OVERRIDE if table.kind == overrides.KIND else 0)
                 if score > best:
                     best, chosen[name] = score, (k, rec)
+            if name == "asn" and "asn" in chosen:
+                number = int(self.tables[chosen["asn"][0]].columns["asn"][chosen["asn"][1]])
         if not chosen:
             return None
         fields: dict[str, Any] = {"asn": 0, "as_name": "", "country": "", "abuse_contact": ""}
@@ -184,19 +190,24 @@ class Attributor:
         recs = [_find(table, addrs) for table in self.tables]
         # per attribute: which table answers each address (-1: none), by specificity
         choice: dict[str, npt.NDArray[np.int64]] = {}
-        for name in FIELDS:
+        asn = np.zeros(n, dtype=np.int64)
+        for name in FIELDS:  # "asn" first: an AS name must agree with the ASN chosen
             scores = np.full((len(self.tables) + 1, n), _NONE, dtype=np.int64)
             for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
                 safe = np.maximum(rec, 0)
                 known = (table.columns[name][safe] != 0) & (rec >= 0)
+                if name == "as_name":  # a name given for another AS is not this AS's name
+                    theirs = table.columns["asn"][safe].astype(np.int64)
+                    known &= (asn == 0) | (theirs == 0) | (theirs == asn)
                 bonus = _OVERRIDE if table.kind == overrides.KIND else 0
                 scores[k + 1] = np.where(known, table.spec[safe] + bonus, _NONE)
             choice[name] = np.argmax(scores, axis=0) - 1  # row 0 (never above _NONE): nobody
-        asn = np.zeros(n, dtype=np.int64)
+            if name == "asn":
+                for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
+                    mask = choice["asn"] == k
+                    asn[mask] = table.columns["asn"][rec[mask]]
         strings: dict[str, _Column] = {name: _Column(n) for name in FIELDS[1:]}
         for k, (table, rec) in enumerate(zip(self.tables, recs, strict=True)):
-            mask = choice["asn"] == k
-            asn[mask] = table.columns["asn"][rec[mask]]
             for name, column in strings.items():
                 mask = choice[name] == k
                 column.put(mask, table.columns[name][rec[mask]], table.values[name])

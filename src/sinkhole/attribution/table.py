@@ -252,8 +252,10 @@ def _flatten(
         if stack:
             parent = attrs[stack[-1][1]]
             mine = attrs[rec]
+            # an AS name belongs to its AS number: not inherited from a parent of another AS
+            other_as = bool(mine[0]) and bool(parent[0]) and mine[0] != parent[0]
             for i, value in enumerate(mine):
-                if not value:
+                if not value and not (i == 1 and other_as):
                     mine[i] = parent[i]
         cursor = start
         stack.append((end, rec))
