@@ -403,3 +403,19 @@ def test_an_as_name_always_belongs_to_the_asn_beside_it(tmp_path: Path) -> None:
     row = _one(nested, "2001:db8:0:1::5")
     assert (row["asn"], row["as_name"], row["country"]) == (500, "", "DE")
     assert _one(nested, "2001:db8:0:2::5")["as_name"] == "V6BIG"
+
+
+def test_mapped_ipv4_is_attributed_as_ipv4_and_huge_numbers_are_bad_rows(tmp_path: Path) -> None:
+    lab = attribution.lab()
+    row = _one(lab, "::FFFF:127.21.3.4")  # how a dual-stack listener logs an IPv4 client
+    assert (row["ip"], row["asn"]) == ("127.21.3.4", 64497)
+    hit = lab.lookup("::ffff:127.21.3.4")
+    assert hit is not None and hit.asn == 64497
+    tsv = tmp_path / "ip2asn.tsv"
+    tsv.write_text("198.51.100.0\t198.51.100.255\t99999999999999999999\tUS\tHUGE\n")
+    with pytest.raises(attribution.AttributionError, match=r"ip2asn.tsv:1: .*32-bit"):
+        attribution.open_datasets([tsv])
+    num = tmp_path / "asn-ipv6-num.csv"
+    num.write_text(f"1,{2**129},64500,TOO FAR\n")
+    with pytest.raises(attribution.AttributionError, match=r"asn-ipv6-num.csv:1: .*IPv6 range"):
+        attribution.open_datasets([num])

@@ -149,6 +149,8 @@ class Attributor:
             addr = ipaddress.ip_address(ip.strip())
         except ValueError:
             return None
+        if addr.version == 6 and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped  # how dual-stack listeners log IPv4 clients
         key: Any = np.bytes_(addr.packed) if addr.version == 6 else np.uint64(int(addr))
         recs = [_find_one(t.v6 if addr.version == 6 else t.v4, key) for t in self.tables]
         chosen: dict[str, tuple[int, int]] = {}  # field -> (table, record)

@@ -35,6 +35,8 @@ def parse(texts: Sequence[str | None] | pa.Array) -> Addresses:
     """Parse addresses; what is neither IPv4 nor IPv6 is counted, not kept."""
     arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
     arr = pc.utf8_trim_whitespace(arr)
+    # dual-stack listeners log IPv4 clients as ::ffff:a.b.c.d: they are IPv4 addresses
+    arr = pc.replace_substring_regex(arr, r"(?i)^::ffff:(\d+\.\d+\.\d+\.\d+)$", r"\1")
     is4 = pc.fill_null(pc.match_substring_regex(arr, _V4), False)
     four = np.asarray(is4.to_numpy(zero_copy_only=False), dtype=bool)
     octets = pc.cast(pc.list_flatten(pc.split_pattern(arr.filter(is4), ".")), pa.uint64())

@@ -164,7 +164,15 @@ class Builder:
         country: str = "",
         abuse_contact: str = "",
     ) -> None:
-        """One range, inclusive at both ends; empty attributes are unknown (AS 0 is none)."""
+        """One range, inclusive at both ends; empty attributes are unknown (AS 0 is none).
+
+        Raises ValueError (which every loader reports with the file and line) for an AS
+        number outside 32 bits or an address outside its family's space.
+        """
+        if not 0 <= asn < 2**32:
+            raise ValueError(f"AS number {asn} is not a 32-bit number")
+        if not 0 <= first <= last < 2 ** (32 if version == 4 else 128):
+            raise ValueError(f"addresses {first}..{last} are not an IPv{version} range")
         self.rows.append((version, first, last, asn, as_name, country, abuse_contact))
 
     def add_network(self, network: str, **attributes: str | int) -> None:
