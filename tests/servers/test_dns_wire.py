@@ -416,3 +416,11 @@ def test_rate_limit_windows_and_prefixes() -> None:
     assert not limiter.allow("2001:db8:0:42::5", b"z.example", 0)
     off = dns_server.RateLimiter(0, clock=lambda: now[0])
     assert all(off.allow("127.9.0.1", b"z.example", 0) for _ in range(1000))
+
+
+def test_rate_limit_keys_mapped_ipv4_clients_by_their_ipv4_prefix() -> None:
+    """A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: not all in one bucket."""
+    limiter = dns_server.RateLimiter(1, clock=lambda: 5.5)
+    clients = ["::ffff:192.0.2.1", "::ffff:198.51.100.1", "::ffff:203.0.113.1"]
+    assert [limiter.allow(ip, b"z.example", 0) for ip in clients] == [True, True, True]
+    assert not limiter.allow("::ffff:192.0.2.77", b"z.example", 0)  # same /24 as the first

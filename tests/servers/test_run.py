@@ -251,3 +251,80 @@ def test_a_sinkhole_that_cannot_start_says_why(op_file: Path, tmp_path: Path) ->
         in_background(op_file, tmp_path / "d", ["--dns", "127.0.0.1:70000"]),
     ):
         pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_dies_ends_serve_with_one_line_and_exit_2(
+    op_file: Path, tmp_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        serve_command(op_file, tmp_path / "d", "--workers", "2", "--dns", "127.0.0.1:0"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == "ready":
+                break
+        os.kill(children(proc.pid)[0], signal.SIGKILL)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith("sinkhole: error: worker ") and "exit code -9" in line
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_sinkhole_in_the_background_stops_when_its_starter_dies(
+    op_file: Path, tmp_path: Path
+) -> None:
+    """A program that runs `in_background` and is killed leaves no sinkhole holding ports."""
+    script = (
+        "import sys, time\nfrom pathlib import Path\n"
+        "from sinkhole.servers.background import in_background\n"
+        f"with in_background(Path({str(op_file)!r}), Path({str(tmp_path / 'd')!r}), "
+        "['--dns', '127.0.0.1:0']) as sink:\n"
+        "    print(sink.process.pid, flush=True)\n    time.sleep(120)\n"
+    )
+    starter = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout is not None
+        serve_pid = int(starter.stdout.readline())
+        assert running(serve_pid)
+        starter.kill()
+        starter.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and running(serve_pid):
+            time.sleep(0.05)
+        assert not running(serve_pid), "the sinkhole outlived the program that started it"
+    finally:
+        starter.kill()
+        starter.wait()
+        if starter.stdout is not None:
+            starter.stdout.close()
+
+
+def test_serve_does_not_take_over_a_folder_that_holds_other_things(
+    op_file: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    (home / "notes.txt").write_text("mine\n")
+    result = subprocess.run(
+        serve_command(op_file, home, "--dns", "127.0.0.1:0", "--duration", "1"),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "holds other files and others can read it" in result.stderr
+    assert home.stat().st_mode & 0o777 == 0o755  # left as it was
+    assert not (home / "serve.lock").exists()
+    nested = tmp_path / "new" / "deeper" / "store"  # made here: private all the way
+    made = subprocess.run(
+        serve_command(op_file, nested, "--dns", "127.0.0.1:0", "--duration", "1"),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    for folder in (tmp_path / "new", tmp_path / "new" / "deeper", nested):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder

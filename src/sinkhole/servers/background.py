@@ -12,6 +12,7 @@ flushes its events and stops.
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import subprocess
 import sys
@@ -113,14 +114,20 @@ class Background:
         return self.process.returncode
 
 
+#: Set to a PID, `sinkhole serve` stops (flushing) when that process dies.
+EXIT_WITH = "SINKHOLE_EXIT_WITH"
+
+
 @contextmanager
 def in_background(
     operation: Path, data: Path, args: Sequence[str] = (), timeout: float = 60.0
 ) -> Iterator[Background]:
     """Run `sinkhole serve OPERATION --data DATA ARGS...` until the block ends."""
     command = [sys.executable, "-m", "sinkhole", "serve", str(operation), "--data", str(data)]
+    # a sinkhole must not outlive the program that needed it (and keep its ports and lock)
+    env = {**os.environ, EXIT_WITH: str(os.getpid())}
     process = subprocess.Popen(
-        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     running = Background(process, data)
     try:

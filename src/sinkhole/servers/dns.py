@@ -141,6 +141,9 @@ class RateLimiter:
 
 def _prefix(ip: str) -> str:
     if ":" in ip:
+        address = ipaddress.IPv6Address(ip)
+        if address.ipv4_mapped is not None:  # an IPv4 client of a dual-stack listener
+            return str(address.ipv4_mapped).rpartition(".")[0]
         return str(ipaddress.IPv6Network(f"{ip}/56", strict=False).network_address)
     return ip.rpartition(".")[0]
 
@@ -274,10 +277,8 @@ class DnsHandler:
                 suspect = self.table.suspects.get(query.qname)
                 if suspect is not None:
                     family, tag = suspect, "dga-unplanned"
-                    counters.dga_unplanned += 1
             if qtype == wire.QTYPE_AXFR or qtype == wire.QTYPE_IXFR:  # noqa: PLR1714
                 # refused (as NSD without a transfer ACL); AXFR over UDP does not exist
-                counters.zone_transfers += 1
                 rcode = wire.NOTIMP if udp and qtype == wire.QTYPE_AXFR else wire.REFUSED
                 tag = "zone-transfer"
         qname = query.text
@@ -293,6 +294,11 @@ class DnsHandler:
         else:
             counters.answered += 1
             records = self.records
+        # counted as the cached path counts them: only when answered, not rate-limited
+        if tag == "dga-unplanned":
+            counters.dga_unplanned += 1
+        elif tag == "zone-transfer":
+            counters.zone_transfers += 1
         if udp:
             limit = 3 * len(packet)
             cap = query.payload if query.edns else 512

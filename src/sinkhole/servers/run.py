@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sinkhole import operation
+from sinkhole.events import private
 from sinkhole.events.writer import Recovery, recover, warm_up
 from sinkhole.exceptions import SinkholeError
 from sinkhole.servers import claims, tables
@@ -299,17 +301,52 @@ def serve(
     """Run the sinkhole until SIGTERM/SIGINT (or `stop_after` seconds); returns the recovery."""
     # `stop_after` counts from now: start-up (plan, fork, listeners) is part of the run
     deadline = None if stop_after is None else time.monotonic() + stop_after
+    _exit_with_starter()
     op = operation.load(config.operation_path)
-    try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(config.data_dir, 0o700)
-    except OSError as exc:
-        raise ServeError(f"cannot use the data folder {config.data_dir}: {exc.strerror}") from None
+    _private_data_folder(config.data_dir)
     lock = claims.DataLock(config.data_dir).acquire()
     try:
         return _serve(config, op, say, warn, deadline)
     finally:
         lock.release()
+
+
+def _exit_with_starter() -> None:
+    """Started by `background.in_background`: SIGTERM (a flushing stop) when that program dies."""
+    from sinkhole.servers.background import EXIT_WITH
+    from sinkhole.servers.worker import die_with_parent
+
+    starter = os.environ.pop(EXIT_WITH, "")
+    if starter.isdigit() and not die_with_parent(int(starter)):
+        raise ServeError(f"the program that started this sinkhole (PID {starter}) is gone")
+
+
+#: What a store folder holds; a folder with anything else is not the store's to tighten.
+_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock"}
+
+
+def _private_data_folder(folder: Path) -> None:
+    """Make the store folder (0700, missing parents too) or tighten one that is a store.
+
+    An existing folder that holds other things (a home, /etc, a checkout) is refused
+    rather than made 0700 under its owner's feet.
+    """
+    try:
+        if folder.exists():
+            if not folder.is_dir():
+                raise ServeError(f"the data folder {folder} is not a folder")
+            if stat.S_IMODE(folder.stat().st_mode) & 0o077:
+                others = {p.name for p in folder.iterdir() if not p.name.startswith(".reload-")}
+                if others - _STORE_ENTRIES:
+                    raise ServeError(
+                        f"the data folder {folder} holds other files and others can read it: "
+                        "give sinkhole a folder of its own (it makes it 0700)"
+                    )
+                os.chmod(folder, 0o700)
+        else:
+            private.folder(folder)
+    except OSError as exc:
+        raise ServeError(f"cannot use the data folder {folder}: {exc.strerror}") from None
 
 
 def _serve(
@@ -347,6 +384,7 @@ def _serve(
     }
     workers = _Workers()
     generation = 0
+    died: list[str] = []
     try:
         workers.start(config, current, held)
         del current  # the workers have it; the parent needs only new ones
@@ -377,10 +415,20 @@ def _serve(
                 computing = None
             workers.read_replies(say, warn)
             time.sleep(0.05)
+        if not flags["stop"] and not workers.alive():
+            died = [
+                f"worker {i} (exit code {proc.exitcode})"
+                for i, proc in enumerate(workers.procs)
+                if not proc.is_alive()
+            ]
     finally:
         workers.stop()
         claims.release(held)
         _remove_tables(config.data_dir)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if died:
+        raise ServeError(
+            f"{', '.join(died)} stopped unexpectedly; the other workers were stopped and flushed"
+        )
     return recovered
