@@ -147,7 +147,7 @@ class Worker:
                 names, seconds, pause = await self.take_in(path)
             except SinkholeError as exc:
                 self._tell("reload-failed", generation, exc.message)
-            except (OSError, ValueError, KeyError) as exc:
+            except Exception as exc:  # any failure must be answered, or reloads stall
                 self._tell("reload-failed", generation, f"{type(exc).__name__}: {exc}")
             else:
                 self._tell("reloaded", generation, names, seconds, pause)
@@ -212,6 +212,9 @@ class Worker:
             await self.start()
         except OSError as exc:
             self._tell("error", f"worker {self.index}: cannot listen: {exc.strerror or exc}")
+            return
+        except SinkholeError as exc:
+            self._tell("error", f"worker {self.index}: {exc.message}")
             return
         loop.add_reader(self.control.fileno(), self._on_control)
         self._tell("ready", self.index)
