@@ -292,3 +292,24 @@ def test_cli_lookup_of_nothing_but_non_names_is_one_line(tmp_path: Path) -> None
         "sinkhole: error: no domain names to look up: none of the 2 given is one, "
         "e.g. 'a b' (argument)"
     ]
+
+
+def test_a_damaged_cache_file_is_rebuilt_or_reported_in_one_line(tmp_path: Path) -> None:
+    first = dga_index.ensure(_spec(), tmp_path, workers=1)
+    [part] = first.parts
+    whole = part.read_bytes()
+    part.write_bytes(whole[: len(whole) // 2])  # cut short (a full disk, a crash)
+    again = dga_index.ensure(_spec(), tmp_path, workers=1)
+    assert again.built == 1 and part.read_bytes() == whole  # rebuilt, same content
+    name = _megad(CENTER)[0]
+    assert dga_index.lookup(again, [name])[name]
+    # footer whole, data scrambled: the lookup says so in one line and drops the cache
+    data = bytearray(whole)
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    data[4 : len(data) - footer] = bytes(len(data) - footer - 4)
+    part.write_bytes(bytes(data))
+    with pytest.raises(DgaError, match="damaged"):
+        dga_index.lookup(dga_index.ensure(_spec(), tmp_path, workers=1), [name])
+    assert not part.exists()
+    rebuilt = dga_index.ensure(_spec(), tmp_path, workers=1)
+    assert rebuilt.built == 1 and dga_index.lookup(rebuilt, [name])[name]

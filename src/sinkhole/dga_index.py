@@ -265,8 +265,25 @@ def _build_unit(unit: Unit) -> Unit:
     unit.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = unit.path.with_name(f"{unit.path.name}.tmp{os.getpid()}")
     pq.write_table(table, tmp, compression="zstd")
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # durable before it takes the final name: never an empty year file
+    finally:
+        os.close(fd)
     os.replace(tmp, unit.path)
     return unit
+
+
+def _usable(path: Path) -> bool:
+    """Whether a cached year file is there and whole; a damaged one is removed (it is rebuilt)."""
+    if not path.exists():
+        return False
+    try:
+        pq.ParquetFile(path).close()
+    except (OSError, pa.ArrowException):
+        path.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _quiet_worker() -> None:
@@ -330,7 +347,7 @@ def ensure(
     except OSError as exc:
         raise DgaError(f"cannot create the index cache {folder}: {exc.strerror}") from None
     units = spec.units(folder)
-    todo = [u for u in units if not u.path.exists()]
+    todo = [u for u in units if not _usable(u.path)]
     try:
         for name in {u.family for u in todo}:
             # the parameters, so that a later module version can tell these files are stale
@@ -508,6 +525,15 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
             """,
             params=[files],
         ).to_arrow_table()
+    except duckdb.Error as exc:
+        # whole footers, damaged data (a disk error): a cache, so drop it and say so
+        for part in index.parts:
+            part.unlink(missing_ok=True)
+        message = " ".join(str(exc).split())[:200]
+        raise DgaError(
+            f"the DGA index cache was damaged ({message}); it was removed and is rebuilt "
+            "on the next lookup"
+        ) from None
     finally:
         con.close()
     # whole columns to Python at once: row by row (fetchall) took three times the join
