@@ -60,10 +60,15 @@ def _addresses(rows: list[tuple[int, int, int]], n: int, rng: np.random.Generato
     return [str(ipaddress.IPv4Address(v)) for v in values.tolist()]
 
 
-def _loop(rows: list[tuple[int, int, int]], ips: list[str]) -> list[int]:
-    """The straightforward way: parse each address, bisect, walk back over nested ranges."""
+def _sorted(rows: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int]], list[int]]:
+    """The loop's table, made once outside its timing (as ours is loaded outside it)."""
     ordered = sorted(rows, key=lambda r: (r[0], -(r[1] - r[0])))
-    starts = [r[0] for r in ordered]
+    return ordered, [r[0] for r in ordered]
+
+
+def _loop(table: tuple[list[tuple[int, int, int]], list[int]], ips: list[str]) -> list[int]:
+    """The straightforward way: parse each address, bisect, walk back over nested ranges."""
+    ordered, starts = table
     found = []
     for ip in ips:
         value = int(ipaddress.ip_address(ip))
@@ -91,8 +96,9 @@ def bench_attribution() -> None:
         found = networks.attribute(ips)
         ours = time.perf_counter() - began
         sample = ips[:LOOP_SAMPLE]
+        table = _sorted(rows)
         began = time.perf_counter()
-        expected = _loop(rows, sample)
+        expected = _loop(table, sample)
         loop = time.perf_counter() - began
         got = found.table["asn"].fill_null(0).to_numpy()[:LOOP_SAMPLE]
         agree = np.array_equal(got, np.array(expected, dtype=np.int64))
