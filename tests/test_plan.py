@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,27 @@ def test_a_file_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("")
     with pytest.raises(PlanError, match="it is a file, not a folder"):
         plan.write(_plan(), tmp_path / "out")
+
+
+def test_a_swap_cut_short_still_reads_as_a_plan_and_the_next_run_replaces_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    plan.write(_plan(), out)
+    real = os.replace
+    for cut_after in range(1, 2 * len(plan.PLAN_ENTRIES) + 1):
+        calls = [0]
+
+        def cut(src: object, dst: object, calls: list[int] = calls, at: int = cut_after) -> None:
+            real(src, dst)  # type: ignore[arg-type]
+            calls[0] += 1
+            if calls[0] == at:  # interrupted right after this rename
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(plan.os, "replace", cut)
+        with contextlib.suppress(KeyboardInterrupt):
+            plan.write(plan.compute(operation.loads(TORPIG)), out)
+        monkeypatch.setattr(plan.os, "replace", real)
+        assert (out / "plan.json").exists(), cut_after  # still a plan, never a refused folder
+    plan.write(plan.compute(operation.loads(TORPIG)), out)
+    assert {f.stem for f in (out / "registries").glob("*.csv")} == {"com", "net", "biz"}

@@ -385,9 +385,17 @@ def check_out(out: Path) -> None:
 
 
 def _swap_in(staging: Path, out: Path) -> None:
-    """Move the new plan's entries into `out`; the old ones go to `staging`, then away."""
-    for name in PLAN_ENTRIES:
+    """Move the new plan's entries into `out`; the old ones go to `staging`, then away.
+
+    `plan.json` is replaced last, in one rename: a swap cut short leaves a folder that
+    still reads as an earlier plan, which the next `plan --out` replaces whole.
+    """
+    last = "plan.json"
+    for name in [n for n in PLAN_ENTRIES if n != last] + [last]:
         new, old = staging / name, out / name
+        if name == last and new.exists():
+            os.replace(new, old)
+            continue
         if old.exists() or old.is_symlink():
             os.replace(old, staging / f"old-{name}")
         if new.exists():
