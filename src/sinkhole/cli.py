@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -972,21 +973,50 @@ def events_cmd(
     ] = None,
     src_ip: Annotated[str | None, typer.Option("--src-ip", help="Only this source.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N events.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, jsonl, parquet or shadowserver.")
+    ] = "csv",
+    report: Annotated[
+        str | None,
+        typer.Option("--report", help="With --format shadowserver: the report type to write."),
+    ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            help="With --format shadowserver: attribution dataset (repeatable; `lab`). "
+            "Default: the operation's [attribution] datasets.",
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here (parquet needs it).")
     ] = None,
 ) -> None:
     """Print or export events from the store, also while the sinkhole is writing.
 
+    `--format shadowserver --report event4_sinkhole_http` writes that Shadowserver
+    report's exact columns (event4_sinkhole, event4_sinkhole_http, event4_sinkhole_dns,
+    event6_sinkhole, event6_sinkhole_http), attributed.
+
     Example: sinkhole events op.toml --since 1h --family megad-sim --format jsonl
     """
-    from sinkhole.events import export, store
+    from sinkhole.events import export, shadowserver, store
 
-    if fmt not in export.FORMATS:
-        raise SinkholeError(f"--format {fmt!r}: expected one of {', '.join(export.FORMATS)}")
+    formats = (*export.FORMATS, "shadowserver")
+    if fmt not in formats:
+        raise SinkholeError(f"--format {fmt!r}: expected one of {', '.join(formats)}")
     if fmt == "parquet" and out_file is None:
         raise SinkholeError("--format parquet needs --out FILE")
+    if fmt == "shadowserver":
+        if report is None:
+            raise SinkholeError(
+                f"--format shadowserver needs --report, one of {', '.join(shadowserver.REPORTS)}"
+            )
+        shadowserver.check(report)
+    elif report is not None or dataset:
+        raise SinkholeError("--report and --dataset go with --format shadowserver")
+    if out_file is not None:
+        _check_writable(out_file, "the export")
     flt = store.Filter(
         _when(since, "--since"), _when(until, "--until"), family, application, src_ip, limit
     ).check()
@@ -999,15 +1029,40 @@ def events_cmd(
                 f"--family {family!r}: unknown, and the store holds no event of it; "
                 f"known: {', '.join(families.names())}"
             )
-    table = store.read(root, flt)
-    count = export.write(table, fmt, out_file)
+    if fmt == "shadowserver":
+        assert report is not None
+        networks = _attributor(dataset or [], operation, "events")
+        # the limit counts report rows, not the events of other listeners read on the way
+        rows = shadowserver.build(store.read(root, replace(flt, limit=None)), report, networks)
+        count = _write_report(rows.slice(0, limit) if limit is not None else rows, out_file)
+    else:
+        count = export.write(store.read(root, flt), fmt, out_file)
     if not count:
         # an empty answer must not look like an empty store, nor the other way round
         sys.stderr.write(
             f"sinkhole: no events match; {store.holdings(held or store.summary(root))}\n"
         )
     if out_file is not None:
-        err.print(f"wrote {count:,} events to {out_file}")
+        what = "report rows" if fmt == "shadowserver" else "events"
+        err.print(f"wrote {count:,} {what} to {out_file}")
+
+
+def _write_report(table: Any, path: Path | None) -> int:
+    """A Shadowserver report as CSV to `path` (0600) or stdout; returns its row count."""
+    from sinkhole.events import private, shadowserver
+
+    try:
+        if path is None:
+            shadowserver.write(table, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            with private.open_file(path) as handle:
+                shadowserver.write(table, handle)
+    except OSError as exc:
+        where = path or "stdout"
+        raise SinkholeError(f"cannot write the report to {where}: {exc.strerror}") from None
+    rows: int = table.num_rows
+    return rows
 
 
 @app.command("stats")
