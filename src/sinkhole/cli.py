@@ -1246,6 +1246,12 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+# commands kept in modules of their own register on `app` when imported
+from sinkhole import cli_notify  # noqa: E402
+
+__all__ = ["app", "cli_notify", "main"]
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="sinkhole")

@@ -301,6 +301,32 @@ class Attribution(_Model):
     datasets: tuple[str, ...] = ()
 
 
+class Notify(_Model):
+    """Who notifications come from, and how often a contact may get one (`sinkhole notify`)."""
+
+    #: the reporting organisation, named in every message and XARF report
+    org: Annotated[str, Field(min_length=1, max_length=200)] = "sinkhole operator"
+    #: the sender address (--from overrides it)
+    from_address: str | None = None
+    reply_to: str | None = None
+    #: a folder of subject.txt/body.txt templates, relative to the operation file
+    templates: str | None = None
+    #: at least this many hours between two messages to one abuse contact
+    contact_gap_hours: Annotated[float, Field(ge=0, le=24 * 366)] = 20.0
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _mailbox(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"{value!r} is not an e-mail address: {exc}") from None
+
+
 class Operation(_Model):
     """One takedown, as read from its TOML file."""
 
@@ -312,6 +338,7 @@ class Operation(_Model):
     limits: Limits = Limits()
     data: Data = Data()
     attribution: Attribution = Attribution()
+    notify: Notify = Notify()
     path: Path | None = Field(default=None, exclude=True)
 
     @property

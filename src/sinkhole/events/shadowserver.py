@@ -157,25 +157,36 @@ _IP = "CASE WHEN lower({c}) LIKE '::ffff:%' AND contains({c}, '.') THEN substr({
 
 def build(events: pa.Table, report: str, networks: Attributor | None = None) -> pa.Table:
     """The rows of `report` for the events it holds: every column text, in published order."""
-    apps, family = _HOLDS[check(report)]
     con = duckdb.connect()
     try:
         con.register("ev", events)
-        wanted = ", ".join(f"'{a}'" for a in apps)
-        where = f"application IN ({wanted})"
-        if family:
-            where += f" AND {'' if family == 6 else 'NOT '}{_V6}"
-        con.execute(
-            f"CREATE TEMP TABLE sel AS SELECT *, {_IP.format(c='src_ip')} AS src, "
-            f"{_IP.format(c='dst_ip')} AS dst FROM ev WHERE {where}"
-        )
+        return build_in(con, "ev", report, networks)
+    finally:
+        con.close()
+
+
+def build_in(
+    con: duckdb.DuckDBPyConnection, source: str, report: str, networks: Attributor | None = None
+) -> pa.Table:
+    """`build` over a table or view of events that `con` already has (the store's, say)."""
+    apps, family = _HOLDS[check(report)]
+    wanted = ", ".join(f"'{a}'" for a in apps)
+    where = f"application IN ({wanted})"
+    if family:
+        where += f" AND {'' if family == 6 else 'NOT '}{_V6}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE sel AS SELECT *, {_IP.format(c='src_ip')} AS src, "
+        f"{_IP.format(c='dst_ip')} AS dst FROM {source} WHERE {where}"
+    )
+    try:
         con.register("net", _networks(con, networks))
         sql = _DNS_SQL if report == "event4_sinkhole_dns" else _EVENT_SQL
         table = con.sql(sql.replace("$severity", SEVERITY[report])).to_arrow_table()
         if report == "event4_sinkhole_dns":
             table = _type_names(table)
     finally:
-        con.close()
+        con.execute("DROP TABLE IF EXISTS sel")
+        con.unregister("net")
     columns = REPORTS[report]
     out = []
     for name in columns:

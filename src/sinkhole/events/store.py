@@ -266,6 +266,15 @@ def _query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """Run `work` on a connection whose view `events` is one snapshot of the store.
+
+    A segment whose data cannot be read is set aside and the work runs again, so `work`
+    must only read (it may create temporary tables and views).
+    """
+    return _query(root, work)
+
+
 def _where(flt: Filter) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
