@@ -52,6 +52,7 @@ def test_help_shows_the_command_tree() -> None:
         ["stats"],
         ["emulate"],
         ["population"],
+        ["notify"],
         ["demo"],
     ],
 )
@@ -224,7 +225,7 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
 
 COMMANDS = [
     ["families"], ["dga"], ["dga", "generate"], ["dga", "lookup"], ["plan"], ["simulate"], ["serve"],
-    ["emulate"], ["population"], ["events"], ["stats"], ["demo"], ["attribute"],
+    ["emulate"], ["population"], ["events"], ["stats"], ["demo"], ["attribute"], ["notify"],
 ]  # fmt: skip
 
 
@@ -296,9 +297,10 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
     store = tmp_path / "data" / "sinkhole" / "megad-sim-lab-takedown"
     assert f"events: {store}" in "".join(lines)
     assert oct(store.stat().st_mode & 0o777) == "0o700"
-    for name in ("population", "events", "stats"):
+    for name in ("population", "events", "stats", "notify"):
         result = sinkhole(examples.pop(name))
         assert result.returncode == 0, (name, result.stderr)
+    assert (tmp_path / "reports" / "ledger.sqlite").exists()
     assert examples == {}
 
 

@@ -167,7 +167,7 @@ def build(
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW picked AS "
+            "CREATE OR REPLACE TEMP TABLE picked AS "
             "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY src_ip, "
             "family, application, dst_port, CAST(timestamp AS DATE) ORDER BY timestamp) AS rn "
             f"FROM events WHERE {window} AND application <> 'dns') WHERE rn = 1 "

@@ -9,8 +9,10 @@ built. Placeholders: $contact, $org, $operation, $addresses, $address_word,
 $first_seen, $last_seen, $days, $families, $networks, $files, $report_id,
 $from, $reply_to.
 
-Attachments over 1 MB are gzipped (``name.csv.gz``); the message is written as
-``message.eml`` and sent byte for byte as written.
+Attachments over 1 MB are gzipped (``name.csv.gz``), and files beyond 10 MB of
+attachments in all are held back (named in the text; the files stay in the
+contact's folder). The message is written as ``message.eml`` and sent byte for
+byte as written.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 NAMES = ("subject.txt", "body.txt")
 GZIP_OVER = 1 << 20
+#: Attachments of one message, at most (bytes, after compression).
+ATTACH_LIMIT = 10 << 20
 PLACEHOLDERS = frozenset(
     [
         "contact",
@@ -128,19 +132,40 @@ def values(report: Report, reporter: Reporter, attached: list[str]) -> dict[str,
     }
 
 
-def render(report: Report, reporter: Reporter, templates: Templates, files: list[Path]) -> bytes:
-    """The message, as the bytes that go on the wire (CRLF line ends)."""
+def render(
+    report: Report,
+    reporter: Reporter,
+    templates: Templates,
+    files: list[Path],
+    limit: int = ATTACH_LIMIT,
+) -> bytes:
+    """The message, as the bytes that go on the wire (CRLF line ends).
+
+    Files are attached in order (over 1 MB gzipped) while their total stays under
+    `limit`; the rest are named in the text as held back, available on request.
+    """
     attachments: list[tuple[str, bytes, str, str]] = []
+    held: list[str] = []
+    total = 0
     for path in files:
         data = path.read_bytes()
-        kind = ("text", "csv") if path.suffix == ".csv" else ("application", "json")
-        if len(data) > GZIP_OVER:
-            attachments.append(
-                (path.name + ".gz", gzip.compress(data, mtime=0), "application", "gzip")
-            )
+        if path.suffix == ".csv":
+            name, kind = path.name, ("text", "csv")
         else:
-            attachments.append((path.name, data, *kind))
-    fields = values(report, reporter, [a[0] for a in attachments])
+            name, kind = path.name, ("application", "json")
+        if len(data) > GZIP_OVER:
+            data = gzip.compress(data, compresslevel=5, mtime=0)
+            name, kind = name + ".gz", ("application", "gzip")
+        if total + len(data) > limit:
+            held.append(f"{path.name} ({len(data) / 1e6:.1f} MB)")
+            continue
+        total += len(data)
+        attachments.append((name, data, *kind))
+    listed = [a[0] for a in attachments]
+    if held:
+        listed.append("held back (over the message size limit), available on request:")
+        listed.extend(f"  {name}" for name in held)
+    fields = values(report, reporter, listed)
     subject = " ".join(templates.subject.substitute(fields).split())
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = email.utils.formataddr((reporter.org, reporter.address))
