@@ -6,6 +6,8 @@
 4. Start the sinkhole on free loopback ports and let a few thousand emulated
    machines report in, live, on a compressed clock.
 5. Emulate the full population for a week offline, straight into a store.
+   Attribute their addresses and build one report per abuse contact (a dry run:
+   e-mails written as .eml files, nothing sent).
 6. Tell the story: channels seized, machines per channel, unique addresses
    against the true number of machines, the networks they sit in.
 7. Estimate the machines without bot ids, and set it against the truth.
@@ -124,7 +126,10 @@ def run(
         "events": stored["events"],
     }
 
-    console.rule(f"[bold]5. a week of the full population ({machines:,} machines), offline")
+    console.rule("[bold]5. attribution and notification of the live sinkhole's victims (dry run)")
+    figures["notify"] = _notify(console, op, live_data, folder / "notify")
+
+    console.rule(f"[bold]6. a week of the full population ({machines:,} machines), offline")
     offline_data = folder / "offline-data"
     writer = EventWriter(offline_data, "emulator")
     settings = emulate.Settings(machines=machines, days=OFFLINE_DAYS, seed=1)
@@ -142,9 +147,9 @@ def run(
     truth.write(offline_data / "truth.json")
     console.print(f"{truth.events:,} events written to {offline_data}")
 
-    console.rule("[bold]6. what the sinkhole saw")
+    console.rule("[bold]7. what the sinkhole saw")
     figures["offline"] = _story(console, offline_data, truth)
-    console.rule("[bold]7. how many machines, without bot ids")
+    console.rule("[bold]8. how many machines, without bot ids")
     with _progress(console) as bar:
         bar.add_task("counting (check-in rate in each network's busiest hours)", total=None)
         estimate = population.report(offline_data)
@@ -160,6 +165,29 @@ def run(
         f"({time.monotonic() - began:.0f} s)."
     )
     return figures
+
+
+def _notify(console: Console, op: operation.Operation, root: Path, out: Path) -> dict[str, Any]:
+    """Reports per abuse contact from the live store, written as .eml files (nothing sent)."""
+    from sinkhole import notify
+
+    sender = op.notify.from_address or "cert@sinkhole.example"
+    reporter = notify.Reporter(op.notify.org, sender, op.operation.name)
+    outcome = notify.run(root, out, attribution.lab(), reporter, None)
+    table = Table(title="one report per abuse contact (Shadowserver CSVs, XARF, e-mail)")
+    table.add_column("abuse contact")
+    table.add_column("network")
+    table.add_column("infected addresses", justify="right")
+    for report in outcome.batch.reports[:8]:
+        net = report.networks[0] if report.networks else {"asn": 0, "as_name": ""}
+        table.add_row(report.contact, f"AS{net['asn']} {net['as_name']}", f"{report.addresses:,}")
+    console.print(table)
+    console.print(
+        f"{len(outcome.batch.reports)} messages written as .eml under {out} in "
+        f"{outcome.batch.seconds:.1f} s; `sinkhole notify ... --smtp HOST:PORT` sends them, "
+        "each once (ledger: notify/ledger.sqlite)"
+    )
+    return outcome.batch.summary()
 
 
 def _story(console: Console, root: Path, truth: emulate.Truth) -> dict[str, Any]:
