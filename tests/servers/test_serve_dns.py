@@ -207,21 +207,28 @@ def test_200k_hostile_packets_keep_it_answering_and_bounded(op_file: Path, tmp_p
         [worker] = _children(sink.process.pid)
         probe = dns.message.make_query("extra-megad.example", "A")
         assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
+
+        def flood(count: int) -> int:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.setblocking(False)
+                sent = 0
+                deadline = time.monotonic() + 60
+                while sent < count and time.monotonic() < deadline:
+                    try:
+                        sock.sendto(samples[sent % len(samples)], (host, port))
+                        sent += 1
+                    except BlockingIOError:
+                        time.sleep(0.0005)
+                    if sent % 2000 == 0:
+                        time.sleep(0.001)  # let the server keep up on two cores
+            time.sleep(1)
+            return sent
+
+        # a first flood sets the high-water mark of the event buffers (how much depends on
+        # how fast this machine floods); growth is measured over the next, larger one
+        assert flood(50_000) == 50_000
         before = _rss_kb(worker)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.setblocking(False)
-            sent = 0
-            deadline = time.monotonic() + 60
-            while sent < 200_000 and time.monotonic() < deadline:
-                try:
-                    sock.sendto(samples[sent % len(samples)], (host, port))
-                    sent += 1
-                except BlockingIOError:
-                    time.sleep(0.0005)
-                if sent % 2000 == 0:
-                    time.sleep(0.001)  # let the server keep up on two cores
-        assert sent == 200_000
-        time.sleep(1)
+        assert flood(200_000) == 200_000
         for _ in range(5):
             assert dns.query.udp(probe, host, port=port, timeout=3).rcode() == dns.rcode.NOERROR
         growth_mb = (_rss_kb(worker) - before) / 1024
