@@ -198,6 +198,8 @@ def test_emulate(files: Files, data: st.DataObject) -> None:
     # every bad option above is refused before any work, with or without --offline
     args = data.draw(_bad_line(head, [st.just(["--offline"]), st.just(["--seed", "-1"])], bad))
     _check(args, files)
+    # ... so nothing is left behind: no empty default store (later tests expect none)
+    assert not (Path(files.data).parent / "xdg" / "sinkhole" / "props").exists(), args
 
 
 @PROPERTY

@@ -682,9 +682,13 @@ def emulate_cmd(
         root = data or op.data_dir
         truth_path = truth or root / "truth.json"
         addresses = truth_path.with_name(truth_path.stem + "-addresses.parquet")
-        # checked before the work, so an hour of emulation is never lost to a bad path
+        # checked before the work, so an hour of emulation is never lost to a bad path;
+        # a truth file elsewhere first, so a bad one leaves no empty store behind
+        paths = (truth_path, addresses)
+        for path in paths if truth is not None else ():
+            _check_writable(path, "the truth file")
         _check_folder(root, "the event store")
-        for path in (truth_path, addresses):
+        for path in paths:
             _check_writable(path, "the truth file")
         plan = plan_mod.compute(op)
         writer = EventWriter(root, "emulator")

@@ -35,7 +35,8 @@ def notify_cmd(
         str | None, typer.Option("--smtp", help="HOST:PORT of the SMTP server to send through.")
     ] = None,
     sender: Annotated[
-        str | None, typer.Option("--from", help="Sender address (default: [notify] from_address).")
+        str | None,
+        typer.Option("--from", help="Sender address (default: the operation's from_address)."),
     ] = None,
     starttls: Annotated[bool, typer.Option("--starttls", help="Upgrade with STARTTLS.")] = False,
     cafile: Annotated[
@@ -61,7 +62,7 @@ def notify_cmd(
             "--contact-gap",
             min=0,
             max=24 * 366,
-            help="Hours between two messages to one contact (default [notify], 20).",
+            help="Hours between two messages to one contact (default: contact_gap_hours, or 20).",
         ),
     ] = None,
     retries: Annotated[

@@ -211,7 +211,8 @@ def build(
     batch = Batch([], found["events"], 0, 0, 0, 0.0)
     batch.unattributed = int(np.count_nonzero(contact_of["codes"] < 0))
     batch.addresses = int(hosts.num_rows and pc.count_distinct(hosts.column("src_ip")).as_py())
-    for contact, entry in plan.items():
+    step = max(1, len(plan) // 10)
+    for done, entry in enumerate(plan.values(), start=1):
         report = entry["report"]
         report.folder = out / report.slug
         existing = ledger.get(report.report_id)
@@ -219,10 +220,11 @@ def build(
             # in flight or done: its message stays byte for byte what was (or will be) sent
             batch.skipped_sent += existing.state in ("sent", "bounced")
             continue
-        say(f"writing {contact}")
         _write_files(report, entry, reporter, texts, xarf_check)
         ledger.add(report.ledger_row(), report.state)
         batch.reports.append(report)
+        if done % step == 0 or done == len(plan):
+            say(f"written {done:,} of {len(plan):,} reports ({report.contact})")
     batch.seconds = time.monotonic() - began
     return batch
 
