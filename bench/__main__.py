@@ -1,10 +1,10 @@
-"""Run the benchmarks: `python -m bench [dga] [plan] [index]` (default: all)."""
+"""Run the benchmarks: `python -m bench [SUITE...]` (default: all; names in SUITES)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import attribution, emulator, foundation, population, servers
+from bench import attribution, emulator, foundation, notify, population, servers
 
 SUITES = {
     "dga": foundation.bench_dga,
@@ -16,6 +16,7 @@ SUITES = {
     "emulator": emulator.bench_emulator,
     "population": population.bench_population,
     "attribution": attribution.bench_attribution,
+    "notify": notify.bench_notify,
 }
 
 

@@ -184,6 +184,7 @@ class Sink:
         self.busy: dict[str, int] = {}  # recipient -> how many 451s before accepting
         self.kill_on_rcpt: tuple[int, int] | None = None  # (n-th RCPT, pid)
         self.kill_on_data: tuple[int, int] | None = None
+        self.drop_on_data: set[int] = set()  # n-th messages whose connection is cut, no reply
         self.rcpts = 0
         self.datas = 0
         self.lock = threading.Lock()
@@ -216,6 +217,8 @@ class Sink:
             if self.kill_on_data and self.datas == self.kill_on_data[0]:
                 os.kill(self.kill_on_data[1], signal.SIGKILL)
                 time.sleep(0.2)
+            if self.datas in self.drop_on_data:
+                server.transport.close()  # the message was whole; its reply never comes
         return f"250 2.0.0 queued as Q{self.datas}"
 
     def reports(self) -> list[str]:
@@ -278,7 +281,8 @@ def test_dry_run_builds_one_report_per_contact_with_shadowserver_files(
     }
     assert "127.16.9.9" not in (folder / names[1]).read_text()  # no family: not a bot
     # every file with addresses is private
-    for path in [world["out"], folder, *folder.iterdir(), world["out"] / "ledger.sqlite"]:
+    assert not (world["out"] / ".staging").exists()  # the CSVs were written there, then moved
+    for path in [world["out"], *world["out"].rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
 
@@ -433,6 +437,84 @@ def test_a_server_that_is_down_defers_and_a_later_run_sends(world: dict[str, Any
     assert sorted(sink.reports()) == sorted(
         r["report_id"] for r in status["reports"] if r["state"] == "deferred"
     )
+
+
+class Cutter:
+    """A bare SMTP peer that takes the envelope, starts DATA, reads a little and hangs up."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.listener.settimeout(10)
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"220 cutter.example ESMTP\r\n")
+                for line in lines:
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        conn.sendall(b"354 go ahead\r\n")
+                        self.received.append(conn.recv(512))
+                        break  # hang up mid-message
+                    if verb == b"QUIT":
+                        break
+                    conn.sendall(b"250 ok\r\n")
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def test_a_server_that_hangs_up_mid_message_defers_and_a_later_run_sends_once(
+    world: dict[str, Any], smtp: tuple[Sink, int]
+) -> None:
+    cutter = Cutter()
+    try:
+        pace = notify.Pace(rate=1000, contact_gap=0, retries=1, backoff=0)
+        outcome = run(world, server(cutter.port), pace=pace)
+    finally:
+        cutter.close()
+    # every report was started (a reconnect for each try), none was whole: all deferred
+    assert outcome.sent == {"deferred": 3}
+    assert len(cutter.received) == 6 and all(cutter.received)
+    status = notify.status(world["out"])
+    deferred = [r for r in status["reports"] if r["state"] == "deferred"]
+    assert len(deferred) == 3
+    for report in deferred:
+        assert "connection lost before the" in report["reply"], report["reply"]
+        assert [h["state"] for h in report["history"]].count("sending") == 2
+    sink, port = smtp
+    assert run(world, server(port)).sent == {"sent": 3}
+    assert sorted(sink.reports()) == sorted(r["report_id"] for r in deferred)
+    assert run(world, server(port)).sent == {} and len(sink.messages) == 3
+
+
+def test_a_server_that_hangs_up_before_its_final_reply_leaves_the_report_uncertain(
+    world: dict[str, Any], smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    sink.drop_on_data = {2}
+    outcome = run(world, server(port))
+    # the second message was handed over whole; whether it was queued nobody knows
+    assert outcome.sent == {"sent": 2, "uncertain": 1}
+    assert len(sink.messages) == 3
+    status = notify.status(world["out"])
+    uncertain = [r for r in status["reports"] if r["state"] == "uncertain"]
+    assert len(uncertain) == 1
+    assert [h["state"] for h in uncertain[0]["history"]][-3:] == [
+        "sending",
+        "data-end",
+        "uncertain",
+    ]
+    assert run(world, server(port)).sent == {} and len(sink.messages) == 3
 
 
 def test_a_contact_is_not_mailed_twice_within_its_gap(

@@ -25,10 +25,13 @@ address family. Column lists are from the published report schema
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 import dns.rdatatype
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -155,6 +158,11 @@ _V6 = "(contains(src_ip, ':') AND NOT (lower(src_ip) LIKE '::ffff:%' AND contain
 _IP = "CASE WHEN lower({c}) LIKE '::ffff:%' AND contains({c}, '.') THEN substr({c}, 8) ELSE {c} END"
 
 
+def reported_ip(column: str) -> str:
+    """SQL for the address a report shows for `column` (an IPv4-mapped one as IPv4)."""
+    return _IP.format(c=column)
+
+
 def build(events: pa.Table, report: str, networks: Attributor | None = None) -> pa.Table:
     """The rows of `report` for the events it holds: every column text, in published order."""
     con = duckdb.connect()
@@ -165,10 +173,11 @@ def build(events: pa.Table, report: str, networks: Attributor | None = None) -> 
         con.close()
 
 
-def build_in(
-    con: duckdb.DuckDBPyConnection, source: str, report: str, networks: Attributor | None = None
-) -> pa.Table:
-    """`build` over a table or view of events that `con` already has (the store's, say)."""
+@contextmanager
+def _prepared(
+    con: duckdb.DuckDBPyConnection, source: str, report: str, networks: Attributor | None
+) -> Iterator[str]:
+    """Temporary `sel` (the events `report` holds) and `net` (their networks); yields the SQL."""
     apps, family = _HOLDS[check(report)]
     wanted = ", ".join(f"'{a}'" for a in apps)
     where = f"application IN ({wanted})"
@@ -181,20 +190,65 @@ def build_in(
     try:
         con.register("net", _networks(con, networks))
         sql = _DNS_SQL if report == "event4_sinkhole_dns" else _EVENT_SQL
-        table = con.sql(sql.replace("$severity", SEVERITY[report])).to_arrow_table()
-        if report == "event4_sinkhole_dns":
-            table = _type_names(table)
+        yield sql.replace("$severity", SEVERITY[report])
     finally:
         con.execute("DROP TABLE IF EXISTS sel")
         con.unregister("net")
-    columns = REPORTS[report]
+
+
+def shape(table: pa.Table | pa.RecordBatch, report: str) -> pa.Table:
+    """Rows of `report` as published: its columns in order, every one text, absent ones empty."""
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_batches([table])
+    if report == "event4_sinkhole_dns":
+        table = _type_names(table)
     out = []
-    for name in columns:
+    for name in REPORTS[report]:
         if name in table.column_names:
             out.append(table.column(name).cast(pa.string()))
         else:
             out.append(pa.chunked_array([pa.nulls(table.num_rows, pa.string())], pa.string()))
-    return pa.table(out, names=list(columns))
+    return pa.table(out, names=list(REPORTS[report]))
+
+
+def build_in(
+    con: duckdb.DuckDBPyConnection, source: str, report: str, networks: Attributor | None = None
+) -> pa.Table:
+    """`build` over a table or view of events that `con` already has (the store's, say)."""
+    with _prepared(con, source, report, networks) as sql:
+        return shape(con.sql(sql).to_arrow_table(), report)
+
+
+def batches_in(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    report: str,
+    networks: Attributor | None,
+    keys: str,
+    rows: int = 65_536,
+) -> Iterator[tuple[pa.Table, np.ndarray[Any, Any]]]:
+    """The rows of `report` grouped by a key, streamed: (shaped rows, their keys) per batch.
+
+    `keys` names a table or view of `con` with columns ``ip`` (text) and ``key`` (an
+    integer): a row whose source address has a key comes out in key order, then in
+    the report's own order (time, source); a row whose source has none is left out.
+    DuckDB sorts (spilling past its memory limit), so memory stays one batch wide.
+    """
+    # ties within a second in a fixed order, so the same window gives the same files
+    if report == "event4_sinkhole_dns":
+        order = "r.timestamp, r.src_ip, r.query, r.query_type, r.src_port"
+    else:
+        order = "r.timestamp, r.src_ip, r.src_port, r.dst_port, r.application, r.http_url"
+    with _prepared(con, source, report, networks) as sql:
+        keyed = (
+            f"SELECT r.*, k.key AS _key FROM ({sql}) r JOIN {keys} k ON k.ip = r.src_ip "
+            f"ORDER BY k.key, {order}"
+        )
+        reader = con.sql(keyed).to_arrow_reader(rows)
+        for batch in reader:
+            if batch.num_rows:
+                key = batch.column(batch.schema.get_field_index("_key"))
+                yield shape(batch, report), key.to_numpy(zero_copy_only=False)
 
 
 def _networks(con: duckdb.DuckDBPyConnection, networks: Attributor | None) -> pa.Table:
@@ -261,7 +315,15 @@ def _type_names(table: pa.Table) -> pa.Table:
     return table.set_column(index, "query_type", texts)
 
 
+_CSV = pacsv.WriteOptions(quoting_style="needed")
+
+
 def write(table: pa.Table, handle: IO[Any]) -> None:
     """A report as CSV: a header of its columns, empty fields for what is unknown."""
-    options = pacsv.WriteOptions(quoting_style="needed")
-    pacsv.write_csv(table, handle, write_options=options)
+    pacsv.write_csv(table, handle, write_options=_CSV)
+
+
+def writer(handle: IO[Any], report: str) -> pacsv.CSVWriter:
+    """A CSV writer for `report`, for its shaped rows a batch at a time (the header first)."""
+    schema = pa.schema([(name, pa.string()) for name in REPORTS[check(report)]])
+    return pacsv.CSVWriter(handle, schema, write_options=_CSV)

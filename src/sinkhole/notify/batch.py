@@ -25,10 +25,10 @@ import datetime as dt
 import hashlib
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +147,22 @@ REBUILT = ("built", "dry-run", "no-contact", "invalid-contact")
 _INFECTED = "(application <> 'dns' OR channel = 'dns-servers')"
 
 
+#: DuckDB's memory ceiling while a batch is built (sorts and the day's first contacts spill).
+MEMORY_LIMIT = "3GB"
+#: Where the CSVs are written while the batch is built, under --out.
+STAGING = ".staging"
+
+
+@dataclass
+class _Staged:
+    """One contact's Shadowserver rows, written to files as they stream out of DuckDB."""
+
+    files: list[tuple[str, Path]] = field(default_factory=list)  # (final name, staged path)
+    first: str | None = None
+    last: str | None = None
+    families: set[str] = field(default_factory=set)
+
+
 def build(
     root: Path,
     out: Path,
@@ -159,13 +175,24 @@ def build(
     xarf_check: str = "first",
     progress: Callable[[str], None] | None = None,
 ) -> Batch:
-    """Build every contact's report for the window (reports already sent are left alone)."""
+    """Build every contact's report for the window (reports already sent are left alone).
+
+    Memory stays bounded by the number of infected addresses, not of events: DuckDB
+    picks and sorts the rows (spilling to its private folder past MEMORY_LIMIT), and
+    each contact's CSVs are written a batch at a time into ``<out>/.staging`` before
+    they are moved into the contact's folder.
+    """
     began = time.monotonic()
     say = progress or (lambda _text: None)
     texts = message.Templates.load(templates)
     window = _window(since, until)
+    staging = out / STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # what a crashed run left half-written
+    private.folder(staging)
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = false")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE picked AS "
             "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY src_ip, "
@@ -185,48 +212,127 @@ def build(
             f"FROM events WHERE {window} AND {_INFECTED} GROUP BY src_ip, family "
             "ORDER BY src_ip, family"
         ).to_arrow_table()
+        sources = con.sql(
+            f"SELECT DISTINCT {shadowserver.reported_ip('src_ip')} AS ip FROM picked"
+        ).to_arrow_table()
+        # every address that appears anywhere gets its contact, once
+        ips = pa.concat_arrays(
+            [
+                hosts.column("src_ip").combine_chunks().cast(pa.string()),
+                sources.column("ip").combine_chunks().cast(pa.string()),
+            ]
+        )
+        attributed = networks.attribute(pc.unique(ips)).table
+        contact_of = _contacts(attributed)
+        keyed = pa.table(
+            {"ip": attributed.column("ip").cast(pa.string()), "key": pa.array(contact_of["codes"])}
+        ).filter(pc.greater_equal(pa.array(contact_of["codes"]), 0))
+        con.register("contact_keys", keyed)
         say("writing the Shadowserver reports")
-        reports = {}
+        staged: dict[int, _Staged] = {}
         for name in shadowserver.REPORTS:
-            table = shadowserver.build_in(con, "picked", name, networks)
-            if table.num_rows:
-                reports[name] = table
-        return {"events": int(counted[0]) if counted else 0, "hosts": hosts, "reports": reports}
+            _stage(con, name, networks, staging, contact_of["keys"], staged)
+        con.unregister("contact_keys")
+        return {
+            "events": int(counted[0]) if counted else 0,
+            "hosts": hosts,
+            "attributed": attributed,
+            "contact_of": contact_of,
+            "staged": staged,
+        }
 
     found = store.query(root, work)
     hosts: pa.Table = found["hosts"]
-    reports: dict[str, pa.Table] = found["reports"]
-
-    # every address that appears anywhere gets its contact, once
-    ips = pa.concat_arrays(
-        [hosts.column("src_ip").combine_chunks().cast(pa.string())]
-        + [t.column("src_ip").combine_chunks() for t in reports.values()]
-    )
-    unique = pc.unique(ips)
-    attributed = networks.attribute(unique).table
-    contact_of = _contacts(attributed)
+    attributed: pa.Table = found["attributed"]
+    contact_of: dict[str, Any] = found["contact_of"]
+    staged: dict[int, _Staged] = found["staged"]
     known = attributed.column("ip").combine_chunks()
 
-    plan = _plan(hosts, reports, known, contact_of, attributed, reporter, since, until)
+    keys: list[str] = contact_of["keys"]
+    host_codes = _codes_for(hosts.column("src_ip"), known, contact_of)
+    host_order, host_runs = _runs(host_codes)
+    host_ips = pc.unique(hosts.column("src_ip").combine_chunks().cast(pa.string()))
+    nets = _networks_per_contact(attributed, contact_of, host_ips)
+    codes = sorted(c for c in set(host_runs) | set(staged) if c >= 0)
+
     batch = Batch([], found["events"], 0, 0, 0, 0.0)
     batch.unattributed = int(np.count_nonzero(contact_of["codes"] < 0))
     batch.addresses = int(hosts.num_rows and pc.count_distinct(hosts.column("src_ip")).as_py())
-    step = max(1, len(plan) // 10)
-    for done, entry in enumerate(plan.values(), start=1):
-        report = entry["report"]
+    step = max(1, len(codes) // 10)
+    for done, code in enumerate(codes, start=1):
+        start, end = host_runs.get(code, (0, 0))
+        mine = hosts.take(pa.array(host_order[start:end]))
+        rows = staged.get(code, _Staged())
+        report = _report(keys[code], mine, rows, nets.get(code, []), reporter, since, until)
         report.folder = out / report.slug
         existing = ledger.get(report.report_id)
         if existing is not None and existing.state not in REBUILT:
             # in flight or done: its message stays byte for byte what was (or will be) sent
             batch.skipped_sent += existing.state in ("sent", "bounced")
+            for _name, path in rows.files:
+                path.unlink(missing_ok=True)
             continue
-        _write_files(report, entry, reporter, texts, xarf_check)
+        _write_files(report, mine, rows, reporter, texts, xarf_check)
         ledger.add(report.ledger_row(), report.state)
         batch.reports.append(report)
-        if done % step == 0 or done == len(plan):
-            say(f"written {done:,} of {len(plan):,} reports ({report.contact})")
+        if done % step == 0 or done == len(codes):
+            say(f"written {done:,} of {len(codes):,} reports ({report.contact})")
+    shutil.rmtree(staging, ignore_errors=True)
     batch.seconds = time.monotonic() - began
     return batch
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    report: str,
+    networks: Attributor,
+    staging: Path,
+    keys: list[str],
+    staged: dict[int, _Staged],
+) -> None:
+    """Stream one report's rows, sorted by contact then time, into a CSV per contact and day."""
+    current: tuple[int, str] | None = None
+    handle: Any = None
+    csv: Any = None
+
+    def finish() -> None:
+        if handle is not None:
+            csv.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+
+    try:
+        for table, codes in shadowserver.batches_in(
+            con, "picked", report, networks, "contact_keys"
+        ):
+            stamps = table.column("timestamp").combine_chunks()
+            days = pc.utf8_slice_codeunits(stamps, 0, 10).to_numpy(zero_copy_only=False)
+            cuts = np.flatnonzero((codes[1:] != codes[:-1]) | (days[1:] != days[:-1])) + 1
+            starts = [0, *cuts.tolist()]
+            ends = [*cuts.tolist(), len(codes)]
+            for first, stop in zip(starts, ends, strict=True):
+                code, day = int(codes[first]), str(days[first])
+                mine = staged.setdefault(code, _Staged())
+                if current != (code, day):
+                    finish()
+                    handle = csv = None
+                    name = shadowserver.file_name(day, report, keys[code])
+                    folder = private.folder(staging / shadowserver.slug(keys[code]))
+                    handle = private.open_file(folder / name)
+                    csv = shadowserver.writer(handle, report)
+                    mine.files.append((name, folder / name))
+                    current = (code, day)
+                part = table.slice(first, stop - first)
+                csv.write_table(part)
+                low, high = str(stamps[first]), str(stamps[stop - 1])  # sorted by time
+                mine.first = low if mine.first is None else min(mine.first, low)
+                mine.last = high if mine.last is None else max(mine.last, high)
+                mine.families.update(
+                    str(f) for f in pc.unique(part.column("family")).to_pylist() if f
+                )
+    finally:
+        finish()
 
 
 def _contacts(attributed: pa.Table) -> dict[str, Any]:
@@ -273,46 +379,6 @@ def _runs(codes: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], dict[int, 
     return order, bounds
 
 
-def _plan(
-    hosts: pa.Table,
-    reports: dict[str, pa.Table],
-    known: pa.Array,
-    contact_of: dict[str, Any],
-    attributed: pa.Table,
-    reporter: Reporter,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-) -> dict[str, dict[str, Any]]:
-    """Per contact: its rows of every report and of the host table, and its Report."""
-    keys: list[str] = contact_of["keys"]
-    host_codes = _codes_for(hosts.column("src_ip"), known, contact_of)
-    host_order, host_runs = _runs(host_codes)
-    report_runs = {}
-    for name, table in reports.items():
-        codes = _codes_for(table.column("src_ip"), known, contact_of)
-        order, runs = _runs(codes)
-        report_runs[name] = (table.take(pa.array(order)), runs)
-    host_ips = pc.unique(hosts.column("src_ip").combine_chunks().cast(pa.string()))
-    nets = _networks_per_contact(attributed, contact_of, host_ips)
-    plan: dict[str, dict[str, Any]] = {}
-    codes_seen = set(host_runs) | {c for _t, runs in report_runs.values() for c in runs}
-    for code in sorted(c for c in codes_seen if c >= 0):
-        key = keys[code]
-        start, end = host_runs.get(code, (0, 0))
-        mine = hosts.take(pa.array(host_order[start:end]))
-        rows = {
-            name: table.slice(runs[code][0], runs[code][1] - runs[code][0])
-            for name, (table, runs) in report_runs.items()
-            if code in runs
-        }
-        plan[key] = {
-            "hosts": mine,
-            "rows": rows,
-            "report": _report(key, mine, rows, nets.get(code, []), reporter, since, until),
-        }
-    return plan
-
-
 def _networks_per_contact(
     attributed: pa.Table, contact_of: dict[str, Any], hosts_ips: pa.Array
 ) -> dict[int, list[Any]]:
@@ -354,15 +420,14 @@ def _day(value: Any) -> str:
 def _report(
     key: str,
     hosts: pa.Table,
-    rows: dict[str, pa.Table],
+    rows: _Staged,
     nets: list[dict[str, Any]],
     reporter: Reporter,
     since: dt.datetime | None,
     until: dt.datetime | None,
 ) -> Report:
-    stamps = [t.column("timestamp") for t in rows.values()]
-    firsts = [pc.min(s).as_py() for s in stamps if len(s)]
-    lasts = [pc.max(s).as_py() for s in stamps if len(s)]
+    firsts = [rows.first] if rows.first is not None else []
+    lasts = [rows.last] if rows.last is not None else []
     if hosts.num_rows:
         first_seen = pc.min(hosts.column("first_seen")).as_py()
         last_seen = pc.max(hosts.column("last_seen")).as_py()
@@ -376,7 +441,7 @@ def _report(
         last_day = min(last_day, (until - dt.timedelta(microseconds=1)).date().isoformat())
     ident = hashlib.sha256(f"{reporter.operation}\n{key}\n{first_day}\n{last_day}".encode())
     families = sorted({str(f) for f in hosts.column("family").to_pylist() if f}) or sorted(
-        {str(f) for t in rows.values() for f in t.column("family").to_pylist() if f}
+        rows.families
     )
     slug = shadowserver.slug(key)
     report = Report(
@@ -406,25 +471,21 @@ def _report(
 
 def _write_files(
     report: Report,
-    entry: dict[str, Any],
+    hosts: pa.Table,
+    rows: _Staged,
     reporter: Reporter,
     texts: message.Templates,
     xarf_check: str,
 ) -> None:
-    """Write one contact's CSVs, XARF reports and message (each file 0600, whole or absent)."""
+    """Move in one contact's CSVs, write its XARF reports and message (files 0600, whole)."""
     folder = private.folder(report.folder)
     files: list[Path] = []
-    for name, rows in entry["rows"].items():
-        day = pc.utf8_slice_codeunits(rows.column("timestamp"), 0, 10)
-        days = day.to_numpy(zero_copy_only=False)
-        for value in sorted(set(days.tolist())):
-            picked = rows.filter(pc.equal(day, value))
-            path = folder / shadowserver.file_name(str(value), name, report.contact)
-            _atomic(path, partial(shadowserver.write, picked))
-            files.append(path)
-    if entry["hosts"].num_rows:
+    for name, path in rows.files:
+        path.replace(folder / name)
+        files.append(folder / name)
+    if hosts.num_rows:
         path = folder / f"{report.last_day}-xarf-{report.slug}.jsonl"
-        lines = xarf_reports.build(entry["hosts"], reporter, report.report_id, xarf_check)
+        lines = xarf_reports.build(hosts, reporter, report.report_id, xarf_check)
         _atomic(path, lambda handle: handle.write(lines))
         files.append(path)
     report.files = files

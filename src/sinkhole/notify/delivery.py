@@ -5,7 +5,9 @@ the server drops it. The ledger is written at the two moments that matter
 (``sending`` before MAIL FROM, ``data-end`` just before the end-of-data mark),
 so a crash or a cut connection leaves a state that says what the server can
 have: before ``data-end`` it has nothing and the report is sent again; after
-it, the report is ``uncertain`` and is not sent again unless asked.
+it, the report is ``uncertain`` and is not sent again unless asked. A server
+that hangs up (or answers) before the end-of-data mark leaves this run's try
+``deferred``: the mark never reached it, so it cannot have taken the message.
 
 A 5xx reply refuses the report for good (``refused``, the reply kept); a 4xx
 reply or a lost connection is retried with exponential back-off, then left
@@ -20,7 +22,9 @@ import contextlib
 import datetime as dt
 import ipaddress
 import re
+import select
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -173,12 +177,45 @@ def _transaction(conn: _Connection, ledger: Ledger, entry: Entry, data: bytes) -
         raise _TemporaryError(f"connection lost before the message was complete: {exc}") from None
     ledger.mark(entry.report_id, "data-end")
     try:
+        early = _spoke_early(smtp)
+        if early:
+            # the server answered (or hung up) before the end of data: it did not take it
+            code, text = smtp.getreply()
+            conn.drop()
+            state, reply = _verdict(code, text)
+            return ("refused" if state == "refused" else "deferred"), reply
         smtp.send(b".\r\n")
+    except (OSError, smtplib.SMTPException) as exc:
+        conn.drop()
+        raise _TemporaryError(f"connection lost before the end of the message: {exc}") from None
+    try:
         code, text = smtp.getreply()
     except (OSError, smtplib.SMTPException) as exc:
         conn.drop()
         raise _UnknownError(f"connection lost after the message was handed over: {exc}") from None
     return _verdict(code, text)
+
+
+def _spoke_early(smtp: smtplib.SMTP) -> bool:
+    """Whether the server sent a reply or closed before it was sent the end-of-data mark.
+
+    A peek that does not wait, on plain connections (a TLS socket cannot peek without
+    reading a record; there the mark is sent as usual): a reset raises, a close reads
+    as empty, a reply is pending; nothing at all is the normal case.
+    """
+    sock = smtp.sock
+    if sock is None:
+        raise smtplib.SMTPServerDisconnected("not connected")
+    if isinstance(sock, ssl.SSLSocket):
+        return False
+    # a socket with a time-out waits in recv even with MSG_DONTWAIT: ask select first
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    pending = sock.recv(1, socket.MSG_PEEK)
+    if not pending:
+        raise smtplib.SMTPServerDisconnected("the server closed the connection")
+    return True
 
 
 def _verdict(code: int, text: bytes) -> tuple[str, str]:
