@@ -511,6 +511,7 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
     )
     files = [str(p) for p in index.parts]
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
     try:
         table = con.sql(
             """

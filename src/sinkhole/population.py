@@ -80,6 +80,7 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql("SET enable_progress_bar = false")  # it would print on our stdout
         # bounded memory: big group-bys spill to disk instead of growing past the limit
         con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.raw_sql("SET preserve_insertion_order = false")

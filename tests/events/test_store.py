@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +95,30 @@ def test_population_reads_through_the_checked_listing(tmp_path: Path) -> None:
         assert con.to_pyarrow(events.count()).as_py() == 10
     assert (tmp_path / "quarantine" / bad.relative_to(tmp_path)).exists()
     assert store.segments(tmp_path).parquet == good
+
+
+PROGRESS_CHILD = """
+import sys
+from pathlib import Path
+from sinkhole import population
+from sinkhole.events import store
+ask = "SELECT current_setting('enable_progress_bar')"
+con = store.connect(Path(sys.argv[1]))
+print(con.sql(ask).fetchall()[0][0])
+with population.connect("duckdb", Path(sys.argv[1])) as (ibis_con, _events):
+    print(ibis_con.raw_sql(ask).fetchall()[0][0])
+"""
+
+
+def test_duckdb_never_draws_its_progress_bar_on_our_stdout(tmp_path: Path) -> None:
+    # DuckDB draws one on stdout for queries over 2 s when it takes the session for an
+    # interactive one (python -c, notebooks): it broke `notify --json` in the benchmark
+    _segment(tmp_path, "good", 10)
+    run = subprocess.run(
+        [sys.executable, "-c", PROGRESS_CHILD, str(tmp_path)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert run.stdout.split() == ["False", "False"]
 
 
 def test_damaged_data_behind_a_good_footer_is_found_after_duckdb_fails(tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ def slug(text: str) -> str:
 def reports_for(events: pa.Table) -> list[str]:
     """The report types that have at least one of these events."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
     try:
         con.register("ev", events)
         rows = con.execute(
@@ -166,6 +167,7 @@ def reported_ip(column: str) -> str:
 def build(events: pa.Table, report: str, networks: Attributor | None = None) -> pa.Table:
     """The rows of `report` for the events it holds: every column text, in published order."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
     try:
         con.register("ev", events)
         return build_in(con, "ev", report, networks)

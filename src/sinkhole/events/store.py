@@ -209,6 +209,7 @@ def snapshot(root: Path) -> Snapshot:
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
     try:
         con.execute("SET TimeZone = 'UTC'")
         # spills (big sorts) go to a private folder, never a shared or relative one
