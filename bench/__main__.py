@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import attribution, emulator, foundation, notify, population, servers
+from bench import attribution, emulator, foundation, notify, population, population_grid, servers
 
 SUITES = {
     "dga": foundation.bench_dga,
@@ -15,6 +15,7 @@ SUITES = {
     "store": servers.bench_store,
     "emulator": emulator.bench_emulator,
     "population": population.bench_population,
+    "population-grid": population_grid.bench_population_grid,
     "attribution": attribution.bench_attribution,
     "notify": notify.bench_notify,
 }

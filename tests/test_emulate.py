@@ -250,3 +250,109 @@ def test_probe_names_the_target_nobody_listens_on() -> None:
         with pytest.raises(emulate.EmulateError, match=rf"no sinkhole at dns 127.0.0.1:{port}"):
             targets.probe()
     assert targets.describe() == f"dns 127.0.0.1:{port}, http 127.0.0.1:{port}"
+
+
+# --- behaviours that a tidy world lacks (issue 11) ------------------------------------------
+
+START = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+def _on_share(settings: emulate.Settings, hours: np.ndarray) -> np.ndarray:
+    """Share of machines on line at each of `hours` (hours since START)."""
+    pop = emulate.Population.build(settings)
+    n = pop.machines
+    shares = []
+    for hour in hours.tolist():
+        machines = np.arange(n, dtype=np.int64)
+        on = pop.online(machines, np.full(n, hour * 3600.0), START)
+        shares.append(on.mean())
+    return np.array(shares)
+
+
+def test_machines_in_their_own_time_zones_flatten_the_day() -> None:
+    hours = np.arange(0, 24, dtype=np.float64)
+    base = {"machines": 20_000, "seed": 3, "always_on": 0.0}
+    tidy = _on_share(emulate.Settings(**base), hours)  # type: ignore[arg-type]
+    spread = _on_share(emulate.Settings(**base, tz_spread_hours=6.0), hours)  # type: ignore[arg-type]
+    # the same machines, scattered over the zones: the busiest hour holds fewer of them
+    assert spread.max() < tidy.max() - 0.05
+    assert spread.min() > tidy.min() + 0.05
+    assert abs(spread.mean() - tidy.mean()) < 0.03  # on-line time per machine is unchanged
+
+
+def test_evening_machines_are_on_line_a_few_hours_a_day() -> None:
+    settings = emulate.Settings(machines=10_000, seed=4, always_on=0.0, evening_share=1.0)
+    share = _on_share(settings, np.arange(0, 48, 0.5))
+    # 2-5 h of 24 on average 3.5 h: about 15% on line at any time (zones spread them)
+    assert 0.10 < share.mean() < 0.20
+    tidy = _on_share(
+        emulate.Settings(machines=10_000, seed=4, always_on=0.0), np.arange(0, 48, 0.5)
+    )
+    assert tidy.mean() > 0.45  # 11-17 h a day
+
+
+def test_days_off_new_infections_and_clean_ups_show_in_the_truth(
+    op: operation.Operation, tmp_path: Path
+) -> None:
+    tidy = _offline(op, tmp_path / "tidy", machines=6000, days=4.0, always_on=0.0)
+    off = _offline(op, tmp_path / "off", machines=6000, days=4.0, always_on=0.0, day_off=0.3)
+    turnover = _offline(
+        op, tmp_path / "turn", machines=6000, days=4.0, always_on=0.0,
+        new_share=0.3, cleanup_per_day=0.1,
+    )  # fmt: skip
+    per_day = {t: [d["machines"] for d in x.per_day] for t, x in
+               (("tidy", tidy), ("off", off), ("turn", turnover))}  # fmt: skip
+    # days off: each full day 15-35% fewer machines than the tidy world (a UTC day
+    # overlaps two local days, so a machine off on one is often seen on the other),
+    # nearly all of them seen at least once in the window
+    for tidy_day, off_day in zip(per_day["tidy"][1:4], per_day["off"][1:4], strict=True):
+        assert 0.65 < off_day / tidy_day < 0.85
+    assert off.machines > 0.97 * tidy.machines
+    # turnover: the last full day has lost machines to clean-ups, the window has more
+    # machines than any one day (new ones came, old ones left)
+    assert turnover.machines > 1.15 * max(per_day["turn"])
+    assert per_day["turn"][3] < 0.85 * per_day["tidy"][3]
+
+
+def test_jitter_spread_and_several_requests_per_check_in(
+    op: operation.Operation, tmp_path: Path
+) -> None:
+    truth = _offline(op, tmp_path / "a", jitter=0.3, interval_spread=0.5, requests_per_checkin=3)
+    http = store.read(tmp_path / "a", store.Filter(application="http"))
+    assert http.num_rows == 3 * truth.checkins
+    stamps = np.array([t.timestamp() for t in http.column("timestamp").to_pylist()])
+    bots = np.array(http.column("bot_id").to_pylist())
+    one = np.sort(stamps[bots == bots[0]])
+    assert np.allclose(np.diff(one)[:2], 1.5)  # one check-in's three requests
+    gaps = []
+    for bot in np.unique(bots)[:200]:
+        t = np.sort(stamps[bots == bot])[::3]
+        gaps.extend(np.diff(t).tolist())
+    gaps = np.array(gaps)
+    # intervals of 30-90 min, moved by up to 0.3 of themselves: far from one fixed hour
+    assert gaps.std() > 600 and gaps.min() < 0.75 * 3600
+
+
+def test_a_sinkhole_outage_leaves_a_hole_in_the_events(
+    op: operation.Operation, tmp_path: Path
+) -> None:
+    _offline(op, tmp_path / "a", outage_hours=6.0)
+    events = store.read(tmp_path / "a")
+    hours = np.array([t.timestamp() for t in events.column("timestamp").to_pylist()])
+    hours = (hours - START.timestamp()) / 3600
+    assert not ((hours >= 21.05) & (hours < 26.95)).any()  # 2 days: down 21:00-03:00
+    assert ((hours >= 20) & (hours < 21)).any() and ((hours >= 27) & (hours < 28)).any()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("day_off", 1.5),
+        ("jitter", 0.5),
+        ("requests_per_checkin", 0),
+        ("tz_spread_hours", float("nan")),
+    ],
+)
+def test_behaviours_out_of_range_are_one_clear_error(name: str, value: float) -> None:
+    with pytest.raises(emulate.EmulateError, match=name):
+        emulate.Population.build(emulate.Settings(machines=10, **{name: value}))  # type: ignore[arg-type]

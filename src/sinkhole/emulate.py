@@ -118,6 +118,36 @@ class Settings:
     retries: int = 1
     version: int = 3
     profiles: tuple[IspProfile, ...] = LAB_PROFILES
+    # Behaviours that break estimates tuned on a tidy world (issue 11). The defaults keep
+    # the tidy world (every machine in its ISP's zone, every day, all window long).
+    tz_spread_hours: float = 0.0  # machine's zone: the ISP's + normal(0, this) hours
+    evening_share: float = 0.0  # machines on line a few evening hours only
+    day_off: float = 0.0  # chance a machine (not always-on) stays off a local day
+    new_share: float = 0.0  # machines first infected during the window
+    cleanup_per_day: float = 0.0  # daily chance an infected machine is cleaned for good
+    interval_spread: float = 0.1  # each bot's interval: interval * U(1 - s, 1 + s)
+    jitter: float = 0.0  # each check-in moved by U(-j, j) of the interval
+    requests_per_checkin: int = 1  # HTTP requests per check-in, 1.5 s apart
+    outage_hours: float = 0.0  # one sinkhole outage this long, mid-window
+
+    def check(self) -> Settings:
+        """These settings, or one clear error for the first value out of range."""
+        bounds = {
+            "tz_spread_hours": (0.0, 12.0),
+            "evening_share": (0.0, 1.0),
+            "day_off": (0.0, 1.0),
+            "new_share": (0.0, 1.0),
+            "cleanup_per_day": (0.0, 1.0),
+            "interval_spread": (0.0, 0.9),
+            "jitter": (0.0, 0.45),
+            "requests_per_checkin": (1, 20),
+            "outage_hours": (0.0, 24.0 * 366),
+        }
+        for name, (low, high) in bounds.items():
+            value = getattr(self, name)
+            if not low <= value <= high:  # NaN fails too
+                raise EmulateError(f"{name} = {value!r}: expected {low} to {high}")
+        return self
 
 
 def splitmix(values: U64) -> U64:
@@ -144,6 +174,9 @@ class Population:
     phase: F64
     holder_isp: I64
     holder_offset: F64
+    tz: F64  # hours east of UTC, per machine
+    born: F64  # seconds since the start: when the machine was infected (0: before)
+    cleaned: F64  # seconds since the start: when it was cleaned up (inf: never)
     base: I64 = field(init=False)
     size: I64 = field(init=False)
 
@@ -183,19 +216,43 @@ class Population:
             holder[alone] = next_holder + np.arange(len(alone))
             holder_isp += [index] * len(alone)
             next_holder += len(alone)
-        interval = settings.interval_minutes * 60 * rng.uniform(0.9, 1.1, size=n)
+        settings.check()
+        spread = settings.interval_spread
+        interval = settings.interval_minutes * 60 * rng.uniform(1 - spread, 1 + spread, size=n)
+        always_on = rng.random(n) < settings.always_on
+        wake = rng.uniform(6, 10, size=n)
+        awake_hours = rng.uniform(11, 17, size=n)
+        phase = rng.uniform(0, 1, size=n) * interval
+        holder_offset = rng.uniform(0, 1, size=next_holder)
+        # the behaviours below draw from their own stream: the tidy world stays as it was
+        more = np.random.default_rng([settings.seed, 11])
+        tz = np.array([p.tz_hours for p in settings.profiles], dtype=np.float64)[isp]
+        if settings.tz_spread_hours > 0:
+            tz = tz + more.normal(0, settings.tz_spread_hours, size=n)
+        evening = ~always_on & (more.random(n) < settings.evening_share)
+        wake = np.where(evening, more.uniform(17, 20, size=n), wake)
+        awake_hours = np.where(evening, more.uniform(2, 5, size=n), awake_hours)
+        duration = settings.days * 86400.0
+        born = np.where(more.random(n) < settings.new_share, more.uniform(0, duration, size=n), 0.0)
+        cleaned = np.full(n, np.inf)
+        if settings.cleanup_per_day > 0:
+            lasts = more.exponential(86400.0 / settings.cleanup_per_day, size=n)
+            cleaned = born + lasts
         return cls(
             settings=settings,
             isp=isp,
             bot_id=bot_id,
             holder=holder,
-            always_on=rng.random(n) < settings.always_on,
-            wake=rng.uniform(6, 10, size=n),
-            awake_hours=rng.uniform(11, 17, size=n),
+            always_on=always_on,
+            wake=wake,
+            awake_hours=awake_hours,
             interval=interval,
-            phase=rng.uniform(0, 1, size=n) * interval,
+            phase=phase,
             holder_isp=np.array(holder_isp, dtype=np.int64),
-            holder_offset=rng.uniform(0, 1, size=next_holder),
+            holder_offset=holder_offset,
+            tz=tz,
+            born=born,
+            cleaned=cleaned,
         )
 
     @property
@@ -224,12 +281,20 @@ class Population:
         return (self.base[isp] + RESOLVER_OFFSET).astype(np.uint64)
 
     def online(self, machines: I64, seconds: F64, start: dt.datetime) -> Bools:
-        """Whether each machine is on line at each time (local daily rhythm)."""
-        tz = np.array([p.tz_hours for p in self.settings.profiles])[self.isp[machines]]
+        """Whether each machine is on line and infected at each time (its local rhythm)."""
         hour0 = start.hour + start.minute / 60
-        local = (hour0 + seconds / 3600.0 + tz) % 24.0
+        local_hours = hour0 + seconds / 3600.0 + self.tz[machines]
+        local = local_hours % 24.0
         awake = (local - self.wake[machines]) % 24.0 < self.awake_hours[machines]
-        return np.asarray(self.always_on[machines] | awake, dtype=np.bool_)
+        on = self.always_on[machines] | awake
+        if self.settings.day_off > 0:
+            day = np.floor(local_hours / 24.0).astype(np.int64) + 1024
+            key = (machines.astype(np.uint64) << np.uint64(16)) ^ day.astype(np.uint64)
+            key ^= np.uint64(self.settings.seed) << np.uint64(48)
+            chance = (splitmix(key) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+            on &= self.always_on[machines] | (chance >= self.settings.day_off)
+        infected = (seconds >= self.born[machines]) & (seconds < self.cleaned[machines])
+        return np.asarray(on & infected, dtype=np.bool_)
 
     def bot_hex(self, machines: I64) -> list[str]:
         """Bot ids as the 16 hex digits the megad-sim protocol carries."""
@@ -333,6 +398,14 @@ def _schedule(pop: Population, first: int, last: int, duration: float) -> tuple[
     starts = np.cumsum(counts) - counts
     k = np.arange(len(who), dtype=np.int64) - np.repeat(starts, counts)
     when = pop.phase[who] + k * pop.interval[who]
+    jitter = pop.settings.jitter
+    if jitter > 0:  # under half an interval: each machine's check-ins stay in order
+        key = (who.astype(np.uint64) << np.uint64(24)) ^ k.astype(np.uint64)
+        key ^= np.uint64(pop.settings.seed) << np.uint64(56) | np.uint64(1 << 55)
+        shift = (splitmix(key) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        when = when + (2 * shift - 1) * jitter * pop.interval[who]
+        inside = (when >= 0) & (when < duration)
+        who, when = who[inside], when[inside]
     return who, when
 
 
@@ -418,6 +491,10 @@ class _Offline:
         contact = _contact_index(_running_index(who) // max(settings.retries, 1), self.chain)
         seized = np.array([c.seized for c in self.chain])[contact]
         who, when, contact = who[seized], when[seized], contact[seized]
+        if settings.outage_hours > 0:  # the sinkhole was down: nothing reached it
+            middle, half = settings.days * 43200.0, settings.outage_hours * 1800.0
+            up = (when < middle - half) | (when >= middle + half)
+            who, when, contact = who[up], when[up], contact[up]
         addr = pop.addresses(pop.holder[who], when)
         self._gather(who, when, contact, addr)
         return self._events(who, when, contact, addr)
@@ -534,7 +611,17 @@ class _Offline:
             "dns_qtype": np.ones(m, dtype=np.int32),
             "dns_rcode": np.zeros(m, dtype=np.int32),
         }
-        return pa.concat_tables([_table(http, n), _table(dns, m)])
+        requests = _table(http, n)
+        k = self.settings.requests_per_checkin
+        if k > 1:  # several requests a check-in, on one connection, 1.5 s apart
+            requests = requests.take(pa.array(np.repeat(np.arange(n), k)))
+            later = np.repeat(stamps + 50_000, k) + np.tile(np.arange(k) * 1_500_000, n)
+            stamp = SCHEMA.field("timestamp")
+            index = requests.schema.get_field_index("timestamp")
+            requests = requests.set_column(
+                index, stamp, pa.array(later, pa.int64()).cast(stamp.type)
+            )
+        return pa.concat_tables([requests, _table(dns, m)])
 
     def truth(self) -> Truth:
         """The ground truth of the run."""
@@ -594,6 +681,15 @@ def _settings_json(settings: Settings, chain: list[Contact], begin: dt.datetime)
         "interval_minutes": settings.interval_minutes,
         "always_on": settings.always_on,
         "retries": settings.retries,
+        "tz_spread_hours": settings.tz_spread_hours,
+        "evening_share": settings.evening_share,
+        "day_off": settings.day_off,
+        "new_share": settings.new_share,
+        "cleanup_per_day": settings.cleanup_per_day,
+        "interval_spread": settings.interval_spread,
+        "jitter": settings.jitter,
+        "requests_per_checkin": settings.requests_per_checkin,
+        "outage_hours": settings.outage_hours,
         "start": begin.isoformat(),
         "contacts": [vars(c) for c in chain],
         "isps": [vars(p) for p in settings.profiles],
