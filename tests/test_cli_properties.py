@@ -194,6 +194,20 @@ def test_emulate(files: Files, data: st.DataObject) -> None:
         _option("--duration", SIZES),
         _option("--truth", list(files.unwritable)),
         _option("--target", ["dns=192.0.2.1:53", "http=127.0.0.1:0", "x", "dns=[::1]:99999"]),
+        _option(
+            "--set",
+            [
+                "nope=1",
+                "day_off",
+                "day_off=x",
+                "day_off=2",
+                "requests_per_checkin=1.5",
+                "jitter=nan",
+                "outage_hours=1e9",
+                "tz_spread_hours=-1",
+                "evening_share=inf",
+            ],
+        ),
     ]
     # every bad option above is refused before any work, with or without --offline
     args = data.draw(_bad_line(head, [st.just(["--offline"]), st.just(["--seed", "-1"])], bad))

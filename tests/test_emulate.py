@@ -356,3 +356,23 @@ def test_a_sinkhole_outage_leaves_a_hole_in_the_events(
 def test_behaviours_out_of_range_are_one_clear_error(name: str, value: float) -> None:
     with pytest.raises(emulate.EmulateError, match=name):
         emulate.Population.build(emulate.Settings(machines=10, **{name: value}))  # type: ignore[arg-type]
+
+
+def test_behaviours_from_the_cli_reach_the_world_and_its_truth(tmp_path: Path) -> None:
+    example = Path(__file__).parent.parent / "examples" / "megad-sim.toml"
+    common = [sys.executable, "-m", "sinkhole", "emulate", str(example), "--offline"]
+    common += ["--machines", "1500", "--days", "2", "--seed", "4"]
+    for name, extra in (("tidy", []), ("busy", ["--set", "requests_per_checkin=2"])):
+        subprocess.run([*common, *extra, "--data", str(tmp_path / name)], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+    tidy = json.loads((tmp_path / "tidy" / "truth.json").read_text())
+    busy = json.loads((tmp_path / "busy" / "truth.json").read_text())
+    assert busy["settings"]["requests_per_checkin"] == 2
+    assert busy["checkins"] == tidy["checkins"]  # the same check-ins, twice the requests
+    tidy_http = store.count(tmp_path / "tidy", store.Filter(application="http"))
+    assert store.count(tmp_path / "busy", store.Filter(application="http")) == 2 * tidy_http
+    live = subprocess.run(
+        [sys.executable, "-m", "sinkhole", "emulate", str(example), "--set", "outage_hours=2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert live.returncode == 2 and "offline only" in live.stderr

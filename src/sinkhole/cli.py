@@ -661,6 +661,15 @@ def emulate_cmd(
         float, typer.Option("--duration", min=1, max=600, help="Real seconds a live run takes.")
     ] = 60.0,
     truth: Annotated[Path | None, typer.Option("--truth", help="Ground-truth JSON file.")] = None,
+    behaviours: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Behaviour KEY=VALUE (repeatable): tz_spread_hours, evening_share, always_on, "
+            "day_off, new_share, cleanup_per_day, interval_spread, jitter, "
+            "requests_per_checkin, outage_hours (docs/emulator.md).",
+        ),
+    ] = None,
 ) -> None:
     """Emulate infected machines: live packets on loopback, or events straight into the store.
 
@@ -676,6 +685,7 @@ def emulate_cmd(
 
     op = operation_mod.load(operation)
     settings = emulate.Settings(machines=machines, days=days, seed=seed, interval_minutes=interval)
+    settings = settings.with_behaviours(behaviours or [], live=not offline)
     if offline:
         if target:
             raise SinkholeError("--offline writes to the store; it takes no --target")

@@ -30,7 +30,7 @@ import datetime as dt
 import ipaddress
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,23 @@ SPAN_SCHEMA = pa.schema(
 )
 
 
+#: The behaviours `--set KEY=VALUE` may change (see Settings).
+BEHAVIOURS = (
+    "tz_spread_hours",
+    "evening_share",
+    "always_on",
+    "day_off",
+    "new_share",
+    "cleanup_per_day",
+    "interval_spread",
+    "jitter",
+    "requests_per_checkin",
+    "outage_hours",
+)
+#: Behaviours only the offline emulator has.
+OFFLINE_ONLY = ("requests_per_checkin", "outage_hours")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Emulation parameters with their defaults."""
@@ -130,9 +147,31 @@ class Settings:
     requests_per_checkin: int = 1  # HTTP requests per check-in, 1.5 s apart
     outage_hours: float = 0.0  # one sinkhole outage this long, mid-window
 
+    def with_behaviours(self, pairs: list[str], live: bool = False) -> Settings:
+        """These settings with `KEY=VALUE` behaviours set (one clear error for a bad one)."""
+        changes: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, text = pair.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in BEHAVIOURS:
+                raise EmulateError(
+                    f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(BEHAVIOURS)}"
+                )
+            if live and key in OFFLINE_ONLY:
+                raise EmulateError(f"--set {key}: offline only (add --offline)")
+            try:
+                number = float(text)
+                changes[key] = int(number) if key == "requests_per_checkin" else number
+            except (ValueError, OverflowError):
+                raise EmulateError(f"--set {pair!r}: {text!r} is not a number") from None
+            if key == "requests_per_checkin" and number != int(number):
+                raise EmulateError(f"--set {pair!r}: a whole number of requests")
+        return replace(self, **changes).check()
+
     def check(self) -> Settings:
         """These settings, or one clear error for the first value out of range."""
         bounds = {
+            "always_on": (0.0, 1.0),
             "tz_spread_hours": (0.0, 12.0),
             "evening_share": (0.0, 1.0),
             "day_off": (0.0, 1.0),
