@@ -376,3 +376,18 @@ def test_behaviours_from_the_cli_reach_the_world_and_its_truth(tmp_path: Path) -
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert live.returncode == 2 and "offline only" in live.stderr
+
+
+def test_lease_spread_varies_each_lines_lease_and_leaves_static_lines_alone(
+    op: operation.Operation, tmp_path: Path
+) -> None:
+    kw = {"machines": 6000, "days": 4.0, "always_on": 1.0}
+    even = _offline(op, tmp_path / "even", **kw)
+    spread = _offline(op, tmp_path / "spread", **kw, lease_spread=1.5)
+    daily = "64497"  # 24 h leases: with lognormal(0, 1.5), the short ones renumber often
+    # (1/lease averages e^(1.5^2/2), about 3x that of one fixed day: more addresses)
+    assert spread.per_isp[daily]["addresses"] > 1.5 * even.per_isp[daily]["addresses"]
+    assert spread.per_isp["64499"]["addresses"] == even.per_isp["64499"]["addresses"]  # static
+    pop = emulate.Population.build(emulate.Settings(machines=6000, lease_spread=1.5))
+    leases = pop.lease_seconds()[pop.holder_isp == 1] / 3600
+    assert leases.min() < 4 and leases.max() > 24 * 14  # hours for some, weeks for others

@@ -667,7 +667,7 @@ def emulate_cmd(
             "--set",
             help="Behaviour KEY=VALUE (repeatable): tz_spread_hours, evening_share, always_on, "
             "day_off, new_share, cleanup_per_day, interval_spread, jitter, "
-            "requests_per_checkin, outage_hours (docs/emulator.md).",
+            "requests_per_checkin, outage_hours, lease_spread (docs/emulator.md).",
         ),
     ] = None,
 ) -> None:

@@ -118,6 +118,7 @@ BEHAVIOURS = (
     "jitter",
     "requests_per_checkin",
     "outage_hours",
+    "lease_spread",
 )
 #: Behaviours only the offline emulator has.
 OFFLINE_ONLY = ("requests_per_checkin", "outage_hours")
@@ -146,6 +147,7 @@ class Settings:
     jitter: float = 0.0  # each check-in moved by U(-j, j) of the interval
     requests_per_checkin: int = 1  # HTTP requests per check-in, 1.5 s apart
     outage_hours: float = 0.0  # one sinkhole outage this long, mid-window
+    lease_spread: float = 0.0  # each line's lease: the ISP's * lognormal(0, this)
 
     def with_behaviours(self, pairs: list[str], live: bool = False) -> Settings:
         """These settings with `KEY=VALUE` behaviours set (one clear error for a bad one)."""
@@ -181,6 +183,7 @@ class Settings:
             "jitter": (0.0, 0.45),
             "requests_per_checkin": (1, 20),
             "outage_hours": (0.0, 24.0 * 366),
+            "lease_spread": (0.0, 3.0),
         }
         for name, (low, high) in bounds.items():
             value = getattr(self, name)
@@ -216,6 +219,7 @@ class Population:
     tz: F64  # hours east of UTC, per machine
     born: F64  # seconds since the start: when the machine was infected (0: before)
     cleaned: F64  # seconds since the start: when it was cleaned up (inf: never)
+    lease_factor: F64  # per holder: its lease is the ISP's times this
     base: I64 = field(init=False)
     size: I64 = field(init=False)
 
@@ -277,6 +281,9 @@ class Population:
         if settings.cleanup_per_day > 0:
             lasts = more.exponential(86400.0 / settings.cleanup_per_day, size=n)
             cleaned = born + lasts
+        lease_factor = np.ones(next_holder)
+        if settings.lease_spread > 0:
+            lease_factor = more.lognormal(0.0, settings.lease_spread, size=next_holder)
         return cls(
             settings=settings,
             isp=isp,
@@ -292,6 +299,7 @@ class Population:
             tz=tz,
             born=born,
             cleaned=cleaned,
+            lease_factor=lease_factor,
         )
 
     @property
@@ -302,7 +310,8 @@ class Population:
     def lease_seconds(self) -> F64:
         """Each holder's lease length in seconds (0: static)."""
         hours = np.array([p.lease_hours for p in self.settings.profiles])
-        return np.asarray(hours[self.holder_isp] * 3600.0, dtype=np.float64)
+        seconds = hours[self.holder_isp] * 3600.0 * self.lease_factor
+        return np.asarray(seconds, dtype=np.float64)
 
     def addresses(self, holders: I64, seconds: F64) -> U64:
         """The IPv4 address (as an integer) of each holder at each time (s since start)."""
@@ -729,6 +738,7 @@ def _settings_json(settings: Settings, chain: list[Contact], begin: dt.datetime)
         "jitter": settings.jitter,
         "requests_per_checkin": settings.requests_per_checkin,
         "outage_hours": settings.outage_hours,
+        "lease_spread": settings.lease_spread,
         "start": begin.isoformat(),
         "contacts": [vars(c) for c in chain],
         "isps": [vars(p) for p in settings.profiles],
