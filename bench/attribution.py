@@ -15,12 +15,12 @@ import ipaddress
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench import scratch
 from sinkhole import attribution
 
 RANGES = int(os.environ.get("BENCH_ATTRIBUTION_RANGES", "500000"))
@@ -85,7 +85,7 @@ def _loop(table: tuple[list[tuple[int, int, int]], list[int]], ips: list[str]) -
 def bench_attribution() -> None:
     """Print load time, attributions/s (ours vs the loop) and the 1M-address CLI run."""
     rng = np.random.default_rng(10)
-    with tempfile.TemporaryDirectory(prefix="sinkhole-bench-") as folder:
+    with scratch() as folder:
         big = Path(folder) / "ip2asn-v4.tsv"
         rows = _table(big, RANGES, rng)
         began = time.perf_counter()

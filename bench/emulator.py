@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
+from bench import scratch
 from bench.servers import SECONDS
 from sinkhole import emulate, emulate_live, operation, plan
 from sinkhole.events import store
@@ -20,7 +20,7 @@ def bench_emulator() -> None:
     print("\n== emulator: offline 264,000 machines x 7 days; live against sinkhole serve")
     op = operation.load(EXAMPLE)
     full = plan.compute(op)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         root = Path(tmp) / "offline"
         writer = EventWriter(root, "emulator")
         began = time.perf_counter()
@@ -33,7 +33,7 @@ def bench_emulator() -> None:
         f"offline: {truth.events:,} events ({stored:,} stored) in {took:.1f} s = "
         f"{truth.events / took:,.0f} events/s; {size / max(stored, 1):.1f} bytes/event"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         folder = Path(tmp)
         with running_sinkhole(
             EXAMPLE, folder / "data", "--workers", "2", "--resolver", "127.0.0.1:0"

@@ -11,7 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import scratch
 from sinkhole import dga_index, families, operation, plan
+from sinkhole.events import private
 
 START = dt.date(2026, 1, 1)
 
@@ -67,7 +69,7 @@ def bench_plan() -> None:
     began = time.perf_counter()
     p = plan.compute(op)
     computed = time.perf_counter() - began
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         began = time.perf_counter()
         written = plan.write(p, Path(tmp))
         wrote = time.perf_counter() - began
@@ -86,7 +88,7 @@ def bench_index() -> None:
     import pyarrow.parquet as pq
 
     print("\n== reverse index: every DGA family over its active years (the lookup default)")
-    cache = Path(tempfile.mkdtemp(prefix="sinkhole-index-"))
+    cache = Path(tempfile.mkdtemp(prefix="sinkhole-index-", dir=private.scratch_base()))
     try:
         spec = dga_index.IndexSpec.active()
         years = ", ".join(f"{n} {a.year}-{b.year}" for n, (a, b) in spec.windows.items())

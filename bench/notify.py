@@ -19,15 +19,16 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from bench import scratch
 from sinkhole import emulate, operation, plan
 from sinkhole.attribution import lab_path
 from sinkhole.events.writer import EventWriter
 from sinkhole.notify import delivery
 from sinkhole.notify.ledger import Ledger
+from sinkhole.testing import dying_with_us
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "megad-sim.toml"
 MACHINES = int(os.environ.get("BENCH_NOTIFY_MACHINES", "264000"))
@@ -64,7 +65,10 @@ def _timed(arguments: list[str]) -> tuple[float, float, subprocess.CompletedProc
     """Run `sinkhole ARGUMENTS` in a child; (wall seconds, its peak RSS in MB, the result)."""
     began = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-c", CHILD, *arguments], capture_output=True, timeout=3600, check=False
+        dying_with_us([sys.executable, "-c", CHILD, *arguments]),
+        capture_output=True,
+        timeout=3600,
+        check=False,
     )
     took = time.perf_counter() - began
     last = run.stderr.decode(errors="replace").strip().splitlines()[-1:]
@@ -82,7 +86,7 @@ def _sink(port: int) -> subprocess.Popen[bytes]:
     """aiosmtpd in its own process, discarding every message it accepts."""
     command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
     sink = subprocess.Popen(
-        [*command, "-c", "aiosmtpd.handlers.Sink"],
+        dying_with_us([*command, "-c", "aiosmtpd.handlers.Sink"]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -110,7 +114,7 @@ def bench_notify() -> None:
     """Dry-run build time and peak memory, 12 and 528 contacts; SMTP messages/s."""
     print(f"\n== notify: {MACHINES:,} machines x {DAYS:g} days, dry run; SMTP into aiosmtpd")
     op = operation.load(EXAMPLE)
-    with tempfile.TemporaryDirectory(prefix="sinkhole-bench-") as tmp:
+    with scratch() as tmp:
         folder = Path(tmp)
         root = folder / "data"
         writer = EventWriter(root, "emulator")

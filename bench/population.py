@@ -6,12 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from bench import scratch
 from sinkhole import emulate, operation, plan
 from sinkhole.events.writer import EventWriter
 
@@ -71,7 +71,7 @@ def bench_population() -> None:
     """~100M events: `sinkhole population` on DuckDB vs bare DuckDB SQL; then Spark."""
     print(f"\n== population: 264,000 machines x {DAYS:g} days, offline emulator")
     op = operation.load(EXAMPLE)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         root = Path(tmp)
         writer = EventWriter(root, "emulator")
         began = time.perf_counter()

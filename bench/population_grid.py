@@ -11,13 +11,13 @@ interval covers the truth, then the share within +-10% and the coverage.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import tomllib
 from pathlib import Path
 
 import numpy as np
 
+from bench import scratch
 from sinkhole import emulate, operation, plan, population
 from sinkhole.events.writer import EventWriter
 
@@ -39,7 +39,7 @@ def bench_population_grid() -> None:
     full = plan.compute(op)
     errors, covered = [], []
     for settings in chosen:
-        with tempfile.TemporaryDirectory(prefix="sinkhole-bench-") as tmp:
+        with scratch() as tmp:
             root = Path(tmp)
             writer = EventWriter(root, "emulator")
             began = time.perf_counter()

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from multiprocessing import Pipe
 from pathlib import Path
 
 import uvloop
 
+from bench import scratch
 from sinkhole import families, operation
 from sinkhole.servers import tables
 from sinkhole.servers.run import ServeConfig
@@ -38,7 +38,7 @@ def bench_reload(days: int = 365, names: list[str] | None = None) -> None:
     """Plan once, then take the plan in twice on a live worker loop, measuring its pauses."""
     chosen = names or [f.name for f in families.all_families()]
     print(f"\n== reload: {days} days of {', '.join(chosen)}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         folder = Path(tmp)
         op = _operation(folder, days, chosen)
         began = time.perf_counter()

@@ -19,15 +19,15 @@ import random
 import re
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from bench import scratch
 from sinkhole import operation, plan
 from sinkhole.events import store
 from sinkhole.events.writer import EventWriter, now_us
-from sinkhole.testing import free_port, running_nsd, running_sinkhole, which
+from sinkhole.testing import dying_with_us, free_port, running_nsd, running_sinkhole, which
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 DOMAINS = 2000
@@ -129,7 +129,7 @@ def bench_dns() -> None:
     if _missing("dnsperf", "nsd"):
         return
     mixes = {"mix": "realistic: half random names below", "exact": "exact planned names"}
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         folder = Path(tmp)
         names = [f"bot{i:05d}-cc.example" for i in range(DOMAINS)]
         files = _query_files(folder, names)
@@ -181,7 +181,7 @@ def bench_dns() -> None:
 def bench_store() -> None:
     """Events/s into WAL + Parquet in one process, and bytes per event on disk."""
     print("\n== store: events/s into WAL + Parquet, one process")
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         root = Path(tmp)
         writer = EventWriter(root, "bench").start()
         buf = writer.buffer(
@@ -284,7 +284,7 @@ def bench_http() -> None:
     if _missing("wrk", "nginx"):
         return
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         folder = Path(tmp)
         script = folder / "mix.lua"
         script.write_text(MIX_LUA)
@@ -300,7 +300,7 @@ def bench_http() -> None:
             logs.mkdir()
             conf = logs / "nginx.conf"
             conf.write_text(NGINX_CONF.format(folder=logs, port=port))
-            nginx = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"],
+            nginx = subprocess.Popen(dying_with_us(["nginx", "-c", str(conf), "-g", "daemon off;"]),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
             try:
                 time.sleep(1.0)

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sinkhole import __version__, families
+from sinkhole import __version__, duck, families
 from sinkhole.dga import TIMELESS, BaseDga
 from sinkhole.exceptions import DgaError
 from sinkhole.types import ParamValue
@@ -510,8 +510,7 @@ def _lookup(index: Index, names: Iterable[str]) -> dict[str, list[Match]]:
         }
     )
     files = [str(p) for p in index.parts]
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
+    con = duck.connect()
     try:
         table = con.sql(
             """

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,16 @@ from sinkhole.servers.background import Background, in_background
 
 #: Where Debian puts NSD; root's PATH has it, other users' may not.
 SBIN = "/usr/sbin:/usr/local/sbin"
+
+
+def dying_with_us(command: list[str]) -> list[str]:
+    """`command` run so that it gets SIGTERM when the thread that starts it dies, even by
+    kill -9: through util-linux `setpriv --pdeathsig` where there is one (Linux), else as is.
+    (A preexec_fn would do the same, but is unsafe in a process with threads.)"""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 def which(program: str) -> str | None:
@@ -80,7 +91,9 @@ def running_nsd(
     workdir.mkdir(parents=True, exist_ok=True)
     conf = _nsd_conf(workdir, zones.resolve(), port, host, server_count)
     proc = subprocess.Popen(
-        [nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        dying_with_us([nsd, "-d", "-c", str(conf)]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         _wait_for_udp(host, port, proc, timeout)

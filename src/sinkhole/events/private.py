@@ -93,6 +93,14 @@ def spill_base() -> Path:
         return Path(tempfile.mkdtemp(prefix="sinkhole-spill-"))
 
 
+def scratch_base() -> Path:
+    """The per-user private folder for throw-away work (benchmarks), never a shared /tmp."""
+    try:
+        return _checked(_cache_home() / "sinkhole" / "scratch")
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="sinkhole-scratch-"))
+
+
 def spill_folder() -> Path:
     """A path for one DuckDB connection's spill files, inside :func:`spill_base`.
 

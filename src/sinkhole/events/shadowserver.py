@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sinkhole import duck
 from sinkhole.exceptions import SinkholeError
 
 if TYPE_CHECKING:
@@ -137,8 +138,7 @@ def slug(text: str) -> str:
 
 def reports_for(events: pa.Table) -> list[str]:
     """The report types that have at least one of these events."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
+    con = duck.connect()
     try:
         con.register("ev", events)
         rows = con.execute(
@@ -166,8 +166,7 @@ def reported_ip(column: str) -> str:
 
 def build(events: pa.Table, report: str, networks: Attributor | None = None) -> pa.Table:
     """The rows of `report` for the events it holds: every column text, in published order."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
+    con = duck.connect()
     try:
         con.register("ev", events)
         return build_in(con, "ev", report, networks)

@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sinkhole import duck
 from sinkhole.events import private
 from sinkhole.events.schema import SCHEMA
 from sinkhole.events.writer import (
@@ -208,8 +209,7 @@ def snapshot(root: Path) -> Snapshot:
 
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would print on our stdout
+    con = duck.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         # spills (big sorts) go to a private folder, never a shared or relative one
