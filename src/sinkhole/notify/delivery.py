@@ -212,9 +212,11 @@ def _spoke_early(smtp: smtplib.SMTP) -> bool:
         raise smtplib.SMTPServerDisconnected("not connected")
     if isinstance(sock, ssl.SSLSocket):
         return False
-    # a socket with a time-out waits in recv even with MSG_DONTWAIT: ask select first
-    readable, _, _ = select.select([sock], [], [], 0)
-    if not readable:
+    # a socket with a time-out waits in recv even with MSG_DONTWAIT: ask poll first
+    # (poll, not select: select fails on descriptors past 1023)
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    if not poller.poll(0):
         return False
     pending = sock.recv(1, socket.MSG_PEEK)
     if not pending:
