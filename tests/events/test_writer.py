@@ -243,3 +243,54 @@ def test_take_keeps_what_is_appended_after_it_and_refuses_odd_widths(tmp_path: P
         buf.to_batch([DAY1, "127.6.0.3", 3])
     with pytest.raises(ValueError, match="text_bytes columns must be varying"):
         w.buffer(DNS, ("http_url",))
+
+
+SEGMENT_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    from pathlib import Path
+    from sinkhole.events import writer
+    root = Path(sys.argv[1])
+    [segment] = (root / "wal").glob("*.arrows")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(writer.segment_to_parquet(segment, root))
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    """
+)
+
+
+def test_a_large_segment_converts_in_bounded_memory_rows_kept_in_order(tmp_path: Path) -> None:
+    """A full segment (the writer closes one at 2 million rows) used to be read whole and
+    split in memory: 800 MB of worker memory in the middle of a flood. It streams now."""
+    w = writer.EventWriter(tmp_path, "s1", segment_seconds=3600)
+    buf = _dns(w)
+    rows = 600_000
+    for i in range(rows):
+        # the last 10,000 events fall on the next day, interleaved at the end
+        when = DAY2 + i if i >= rows - 10_000 and i % 2 else DAY1 - rows + i
+        buf.append((when, f"127.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", i & 0xFFFF,
+                    f"q{i:07d}.extra-megad.example", 1, "megad"))  # fmt: skip
+        if i % 50_000 == 49_999:
+            w.flush()
+    w.flush()
+    [segment] = (tmp_path / "wal").glob("*.arrows")
+    size_mb = segment.stat().st_size / 2**20
+    w._wal.close()  # closed without converting: the child converts it
+    w._wal_file.close()
+    out = subprocess.run(
+        [sys.executable, "-c", SEGMENT_CHILD, str(tmp_path)],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.split()  # fmt: skip
+    assert int(out[0]) == rows
+    grew_mb = int(out[1]) / 1024
+    assert grew_mb < size_mb / 2, f"converting a {size_mb:.0f} MB segment took {grew_mb:.0f} MB"
+    assert not segment.exists()
+    days = sorted((tmp_path / "events").iterdir())
+    assert [d.name for d in days] == ["day=2026-12-01", "day=2026-12-02"]
+    first = pq.ParquetFile(next(days[0].glob("*.parquet")))
+    assert first.metadata.num_rows == rows - 5_000 and first.metadata.num_row_groups > 1
+    names = first.read(columns=["dns_qname"]).column(0).to_pylist()
+    assert names == sorted(names)  # the order the events came in
+    second = pq.read_table(next(days[1].glob("*.parquet"))).column("dns_qname").to_pylist()
+    assert len(second) == 5_000 and second == sorted(second)
+    assert store.count(tmp_path) == rows

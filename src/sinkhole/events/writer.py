@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,31 +406,46 @@ def conform(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
+def _wal_batches(path: Path, trouble: list[str]) -> Iterator[pa.RecordBatch]:
+    """Every complete batch of a WAL segment, one at a time, in the store's schema.
+
+    What could not be read after them is appended to `trouble` (nothing when all was read).
+    Raises FileNotFoundError when the segment is gone (converted since it was listed).
+    """
+    with open(path, "rb") as handle:
+        try:
+            reader = ipc.open_stream(handle)
+        except (pa.ArrowException, OSError) as exc:
+            trouble.append(f"not an Arrow IPC stream ({_one_line(exc)})")
+            return
+        read = 0
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as exc:
+                trouble.append(f"cut or damaged after {read} complete batches ({_one_line(exc)})")
+                return
+            try:
+                table = conform(pa.Table.from_batches([batch]))
+            except pa.ArrowException as exc:
+                trouble.append(f"columns do not fit the event schema ({_one_line(exc)})")
+                return
+            read += 1
+            yield from table.to_batches()
+
+
 def _read_wal(path: Path) -> tuple[pa.Table, str]:
     """Every complete batch of a WAL segment, and what could not be read after them ('' if none).
 
     Raises FileNotFoundError when the segment is gone (converted since it was listed).
     """
-    batches = []
-    problem = ""
-    with open(path, "rb") as handle:
-        try:
-            reader = ipc.open_stream(handle)
-        except (pa.ArrowException, OSError) as exc:
-            return SCHEMA.empty_table(), f"not an Arrow IPC stream ({_one_line(exc)})"
-        while True:
-            try:
-                batches.append(reader.read_next_batch())
-            except StopIteration:
-                break
-            except (pa.ArrowException, OSError) as exc:
-                problem = f"cut or damaged after {len(batches)} complete batches ({_one_line(exc)})"
-                break
-        try:
-            table = conform(pa.Table.from_batches(batches, schema=reader.schema))
-        except pa.ArrowException as exc:
-            return SCHEMA.empty_table(), f"columns do not fit the event schema ({_one_line(exc)})"
-    return table, problem
+    trouble: list[str] = []
+    batches = list(_wal_batches(path, trouble))
+    if trouble and trouble[0].startswith("columns"):
+        return SCHEMA.empty_table(), trouble[0]
+    return pa.Table.from_batches(batches, schema=SCHEMA), "".join(trouble)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -454,28 +469,133 @@ def segment_to_parquet(path: Path, root: Path) -> int:
 
 
 def _convert(path: Path, root: Path) -> tuple[int, str, bool]:
-    """(rows converted, what could not be read, whether the segment went to quarantine)."""
-    table, problem = _read_wal(path)
-    rows = _write_days(table, root, path.stem)
+    """(rows converted, what could not be read, whether the segment went to quarantine).
+
+    Streams: batch by batch into one Parquet writer per day, so memory holds about one
+    row group per day, not the segment (a full one is 2 million rows).
+    """
+    trouble: list[str] = []
+    with _DayFiles(root, path.stem) as files:
+        for batch in _wal_batches(path, trouble):
+            files.add(batch)
+        if trouble and trouble[0].startswith("columns"):
+            files.discard()  # as before: a segment that does not fit converts to nothing
+    rows = files.rows
+    problem = "".join(trouble)
     if problem and path.stat().st_size > 0:
-        days = _days_note(table)
         moved = quarantine(
             root,
             path,
             f"WAL segment {problem}; its {rows} readable events are in {EVENTS_DIR}/"
-            f"{days}/{path.stem}.parquet",
+            f"{files.days_note()}/{path.stem}.parquet",
         )
         return rows, problem, moved is not None
     path.unlink()
     return rows, problem, False
 
 
-def _days_note(table: pa.Table) -> str:
-    if not table.num_rows:
-        return "(no day)"
-    days = pc.cast(table.column("timestamp"), pa.date32())
-    first, last = pc.min(days).as_py(), pc.max(days).as_py()
-    return f"day={first}" if first == last else f"day={first}..day={last}"
+class _DayFiles:
+    """One private Parquet file per UTC day, written a row group at a time, renamed in at exit.
+
+    Nothing becomes visible until every day's file is complete and fsynced; on an error
+    the temporary files are removed and the segment stays where it is.
+    """
+
+    ROW_GROUP = 128 * 1024
+
+    def __init__(self, root: Path, stem: str) -> None:
+        self.root, self.stem = Path(root), stem
+        self.rows = 0
+        self._open: dict[dt.date, tuple[Any, pq.ParquetWriter, Path, Path]] = {}
+        self._held: dict[dt.date, list[pa.RecordBatch]] = {}
+        self._discard = False
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        days = pc.cast(batch.column("timestamp"), pa.date32())
+        first, last = pc.min(days).as_py(), pc.max(days).as_py()
+        parts = (
+            [(first, batch)]
+            if first == last
+            else [
+                (day, batch.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
+                for day in pc.unique(days).to_pylist()
+            ]
+        )
+        for day, part in parts:
+            held = self._held.setdefault(day, [])
+            held.append(part)
+            if sum(b.num_rows for b in held) >= self.ROW_GROUP:
+                self._write(day)
+        self.rows += batch.num_rows
+
+    def _write(self, day: dt.date) -> None:
+        held = self._held.pop(day, [])
+        if not held:
+            return
+        if day not in self._open:
+            folder = private.folder(self.root / EVENTS_DIR / f"day={day.isoformat()}")
+            final = folder / f"{self.stem}.parquet"
+            tmp = folder / f".{self.stem}.parquet.tmp"
+            handle = private.open_file(tmp)
+            try:
+                pq_writer = pq.ParquetWriter(handle, SCHEMA, compression="zstd")
+            except BaseException:
+                handle.close()
+                raise
+            self._open[day] = (handle, pq_writer, tmp, final)
+        self._open[day][1].write_table(pa.Table.from_batches(held, schema=SCHEMA))
+
+    def discard(self) -> None:
+        self._discard = True
+
+    def days_note(self) -> str:
+        days = sorted(self._open)
+        if not days:
+            return "(no day)"
+        return f"day={days[0]}" if days[0] == days[-1] else f"day={days[0]}..day={days[-1]}"
+
+    def __enter__(self) -> _DayFiles:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        failed = kind is not None or self._discard
+        try:
+            if not failed:
+                for day in list(self._held):
+                    self._write(day)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self._finish(failed)
+
+    def _finish(self, failed: bool) -> None:
+        done: list[tuple[Path, Path]] = []
+        try:
+            for handle, pq_writer, tmp, final in self._open.values():
+                try:
+                    pq_writer.close()
+                    if not failed:
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                finally:
+                    handle.close()
+                done.append((tmp, final))
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            for tmp, final in done:
+                if failed:
+                    tmp.unlink(missing_ok=True)
+                else:
+                    os.replace(tmp, final)
+            if failed:
+                self.rows = 0
+                for _, _, tmp, _ in self._open.values():
+                    tmp.unlink(missing_ok=True)
 
 
 def quarantine(root: Path, path: Path, reason: str) -> Path | None:
