@@ -48,21 +48,34 @@ def bench_population_grid() -> None:
             report = population.report(root, "duckdb")
             took = time.perf_counter() - began
         got = report.machines
-        error = got.estimate / truth.machines - 1
         inside = got.low <= truth.machines <= got.high
-        errors.append(error)
-        covered.append(inside)
+        covered.append(inside and got.estimate is not None)
+        if got.estimate is None:  # bounds only: no point, counted as outside +-10%
+            errors.append(float("inf"))
+            shown = f"bounds only ({got.low:,.0f}-{got.high:,.0f}): {got.reason}"
+        else:
+            errors.append(got.estimate / truth.machines - 1)
+            shown = (
+                f"estimate {got.estimate:,.0f} ({got.low:,.0f}-{got.high:,.0f}) "
+                f"{errors[-1]:+.1%} {'covered' if inside else 'MISSED'}"
+            )
         print(
             f"seed {settings.seed}: {settings.machines:,} x {settings.days:g} d, truth "
-            f"{truth.machines:,}, estimate {got.estimate:,.0f} ({got.low:,.0f}-{got.high:,.0f}) "
-            f"{error:+.1%} {'covered' if inside else 'MISSED'}; unique IPs {report.unique_ips:,}; "
+            f"{truth.machines:,}, {shown}; on line at the peak "
+            f"{report.online_at_peak.estimate:,.0f}; unique IPs {report.unique_ips:,}; "
             f"{took:.0f} s"
         )
     if not errors:
         return
     spread = np.abs(np.array(errors))
+    points = [e for e in errors if np.isfinite(e)]
+    summary = (
+        f"error median {np.median(points):+.1%}, range {min(points):+.1%} to {max(points):+.1%}"
+        if points
+        else "no point estimates"
+    )
     print(
         f"grid: within +-10% in {np.mean(spread <= 0.10):.0%} of worlds (goal 90%), interval "
-        f"covers the truth in {np.mean(covered):.0%} (goal 90%); error median "
-        f"{np.median(errors):+.1%}, range {min(errors):+.1%} to {max(errors):+.1%}"
+        f"covers the truth in {np.mean(covered):.0%} (goal 90%); {summary}; "
+        f"{len(errors) - len(points)} bounds only"
     )

@@ -33,10 +33,24 @@ def population_charts(report: dict[str, Any], folder: Path) -> list[Path]:
             days, [d["bot_ids"] for d in report["per_day"]], marker="s", label="bot ids per day"
         )
     ax.axhline(report["unique_ips"], color="grey", linestyle=":", label="unique IPs, whole period")
-    ax.axhline(machines["estimate"], color="tab:red", label="estimated machines")
-    ax.axhspan(machines["low"], machines["high"], color="tab:red", alpha=0.15, label="95% interval")
+    active = [d for d in report.get("active_per_day", []) if d.get("estimate") is not None]
+    if active:
+        active_days: Any = [dt.date.fromisoformat(d["day"]) for d in active]
+        ax.plot(
+            active_days,
+            [d["estimate"] for d in active],
+            marker="^",
+            color="tab:green",
+            label="machines active per day (estimated)",
+        )
+    if machines["estimate"] is not None:
+        ax.axhline(machines["estimate"], color="tab:red", label="distinct machines (estimated)")
+        band = "95% interval"
+    else:
+        band = "bounds (no point estimate)"
+    ax.axhspan(machines["low"], machines["high"], color="tab:red", alpha=0.15, label=band)
     ax.set_ylim(bottom=0)
-    ax.set_title("Unique IPs against estimated machines")
+    ax.set_title("Unique IPs against distinct machines")
     ax.legend(loc="best", fontsize="small")
     fig.autofmt_xdate()
     written += _save(fig, folder / "population")

@@ -903,23 +903,42 @@ def population_cmd(
     table.add_row("unique source IPs", f"{report['unique_ips']:,}")
     if report["bot_ids"]:
         table.add_row("bot ids (decoder)", f"{report['bot_ids']:,}")
+    if m["estimate"] is not None:
+        table.add_row(
+            "distinct machines over the window (no ids)",
+            f"{m['estimate']:,} [{m['low']:,} – {m['high']:,}]",
+        )
+    else:
+        table.add_row("distinct machines: bounds only", f"{m['low']:,} – {m['high']:,}")
+    days_figure = report["machine_days"]
+    if days_figure["estimate"] is not None:
+        table.add_row(
+            "machine-days",
+            f"{days_figure['estimate']:,} [{days_figure['low']:,} – {days_figure['high']:,}]",
+        )
+    peak = report["online_at_peak"]
     table.add_row(
-        "estimated machines (no ids)", f"{m['estimate']:,} [{m['low']:,} – {m['high']:,}]"
+        "on line together at the peak", f"{peak['estimate']:,} [{peak['low']:,} – {peak['high']:,}]"
     )
     table.add_row("fixed ratio IPs/2 (for comparison)", f"{report['fixed_ratio']:,.0f}")
     table.add_row("measured check-in interval", f"{report['interval_seconds'] / 60:.1f} min")
     table.add_row("addresses shared by several bots (NAT)", f"{report['nat']['addresses']:,}")
     out.print(table)
+    if m["estimate"] is None:
+        out.print(f"no point estimate of distinct machines: {m['reason']}")
+    active = {d["day"]: d["estimate"] for d in report["active_per_day"]}
     days = Table(title="per day")
-    for column in ("day", "unique IPs", "new", "returning", "bot ids"):
+    for column in ("day", "unique IPs", "new", "returning", "bot ids", "machines active"):
         days.add_column(column, justify="right")
     for d in report["per_day"]:
+        seen = active.get(d["day"])
         days.add_row(
             d["day"],
             f"{d['unique_ips']:,}",
             f"{d['new_ips']:,}",
             f"{d['returning_ips']:,}",
             f"{d['bot_ids']:,}",
+            "-" if seen is None else f"{seen:,}",
         )
     out.print(days)
     nets = Table(title="per network")

@@ -151,15 +151,21 @@ def run(
     figures["offline"] = _story(console, offline_data, truth)
     console.rule("[bold]8. how many machines, without bot ids")
     with _progress(console) as bar:
-        bar.add_task("counting (check-in rate in each network's busiest hours)", total=None)
+        bar.add_task("counting (events / events per machine on steady lines)", total=None)
         estimate = population.report(offline_data)
     m = estimate.machines
+    if m.estimate is not None:
+        head = f"distinct machines: [bold]{m.estimate:,.0f}[/] (95%: {m.low:,.0f}-{m.high:,.0f})"
+    else:
+        head = f"distinct machines: between {m.low:,.0f} and {m.high:,.0f} ({m.reason})"
+    peak = estimate.online_at_peak
     console.print(
-        f"estimated machines: [bold]{m.estimate:,.0f}[/] (95%: {m.low:,.0f}-{m.high:,.0f}); "
-        f"true: {truth.machines:,}; unique IPs: {estimate.unique_ips:,}; "
+        f"{head}; true: [bold]{truth.machines:,}[/]; on line together at the peak: "
+        f"{peak.estimate:,.0f}; unique IPs: {estimate.unique_ips:,}; "
         f"fixed ratio IPs/2: {estimate.fixed_ratio:,.0f}"
     )
     figures["estimate"] = m.as_dict()
+    figures["online_at_peak"] = peak.as_dict()
     console.print(
         f"\nEverything the demo wrote is under [bold]{folder}[/] "
         f"({time.monotonic() - began:.0f} s)."

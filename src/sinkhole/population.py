@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sinkhole import attribution
+from sinkhole import attribution, distinct
 from sinkhole.events import private, store
 from sinkhole.exceptions import SinkholeError
 
@@ -155,9 +155,13 @@ class Report:
     first: str
     last: str
     bot_ids: int | None
-    machines: Interval
+    machines: distinct.Figure
+    online_at_peak: Interval
+    machine_days: distinct.Figure
     interval_seconds: float
     fixed_ratio: float
+    active_per_day: list[dict[str, Any]] = field(default_factory=list)
+    learning: dict[str, Any] = field(default_factory=dict)
     per_day: list[dict[str, Any]] = field(default_factory=list)
     per_hour: list[dict[str, Any]] = field(default_factory=list)
     per_channel: dict[str, int] = field(default_factory=dict)
@@ -169,6 +173,8 @@ class Report:
         """The JSON report."""
         out = dict(vars(self))
         out["machines"] = self.machines.as_dict()
+        out["machine_days"] = self.machine_days.as_dict()
+        out["online_at_peak"] = self.online_at_peak.as_dict()
         return out
 
 
@@ -241,23 +247,37 @@ def checkin_interval(con: Any, ci: Any) -> tuple[float, float]:
     return float(t), float(rel)
 
 
+def checkin_interval_error(stats: pa.Table, interval: float) -> float:
+    """Relative standard error of the measured interval: the spread of the regular
+    addresses' mean gaps around it, over the square root of their number."""
+    g = distinct._gaps(stats, distinct._cap_for(3 * interval))
+    regular = (g.count >= 2) & (g.cv < distinct.REGULAR_CV) & (g.mean >= 0.6 * interval)
+    means = g.mean[regular]
+    if len(means) < 2:
+        return 0.0
+    return float(np.std(means, ddof=1) / interval / math.sqrt(len(means)))
+
+
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     cumulative = np.cumsum(weights)
     index = int(np.searchsorted(cumulative, cumulative[-1] / 2))
     return float(values[min(index, len(values) - 1)])
 
 
-def estimate_machines(con: Any, ci: Any, nets: Any, interval: float, rel_t: float) -> Interval:
-    """Machines from the check-in rate in each network's busiest hours."""
+def estimate_machines(
+    con: Any, ci: Any, nets: Any, interval: float, rel_t: float, per_checkin: float = 1.0
+) -> tuple[Interval, float]:
+    """Machines on line together in each network's busiest hours (the mean over the full
+    days, with its interval) and the most on any one day."""
     hour = ci.timestamp.truncate("h")
     joined = ci.left_join(nets, ci.src_ip == nets.src_ip)
     key = joined.asn.fill_null(-1).name("asn")
     hourly = joined.group_by([key, hour.name("hour")]).aggregate(c=joined.count())
     rows = _rows(con, hourly)
-    by_day: dict[tuple[int, dt.date], list[int]] = {}
+    by_day: dict[tuple[int, dt.date], list[float]] = {}
     for row in rows:
         stamp = row["hour"]
-        by_day.setdefault((row["asn"], stamp.date()), []).append(int(row["c"]))
+        by_day.setdefault((row["asn"], stamp.date()), []).append(row["c"] / per_checkin)
     days: dict[dt.date, float] = {}
     variance: dict[dt.date, float] = {}
     for (_asn, day), counts in by_day.items():
@@ -277,7 +297,65 @@ def estimate_machines(con: Any, ci: Any, nets: Any, interval: float, rel_t: floa
     poisson = math.sqrt(float(np.mean([variance[d] for d in sorted(days)]))) / math.sqrt(len(full))
     se = math.sqrt(between**2 + poisson**2 + (estimate * rel_t) ** 2)
     half = 1.96 * se + MODEL_ERROR * estimate
-    return Interval(estimate, max(0.0, estimate - half), estimate + half)
+    return Interval(estimate, max(0.0, estimate - half), estimate + half), float(values.max())
+
+
+def address_stats(con: Any, ci: Any) -> pa.Table:
+    """One row per source address: events, check-ins, first/last sight (epoch seconds),
+    UTC days seen, and its check-in gaps (count, sum, sum of squares) under each cap of
+    :data:`sinkhole.distinct.GAP_CAPS_HOURS`. Requests closer than
+    :data:`~sinkhole.distinct.BURST_SECONDS` are one check-in."""
+    t = ci.select(ci.src_ip, s=ci.timestamp.epoch_seconds().cast("int64"))
+    previous = t.s.lag().over(ibis.window(group_by=t.src_ip, order_by=t.s))
+    t = t.mutate(g=(t.s - previous).cast("float64"), day=(t.s / 86400).floor())
+    fresh = t.g.isnull() | (t.g > distinct.BURST_SECONDS)
+    metrics: dict[str, Any] = {
+        "events": t.count(),
+        "checkins": t.count(where=fresh),
+        "first": t.s.min(),
+        "last": t.s.max(),
+        "days": t.day.nunique(),
+    }
+    for i, hours in enumerate(distinct.GAP_CAPS_HOURS):
+        inside = t.g.notnull() & (t.g > distinct.BURST_SECONDS) & (t.g < hours * 3600)
+        metrics[f"n_{i}"] = t.count(where=inside)
+        metrics[f"sum_{i}"] = t.g.sum(where=inside)
+        metrics[f"sq_{i}"] = (t.g * t.g).sum(where=inside)
+    per = t.group_by("src_ip").aggregate(**metrics)
+    table: pa.Table = con.to_pyarrow(per.order_by("src_ip"))
+    return table
+
+
+def _coverage(hours: list[Any]) -> dict[str, float]:
+    """Per UTC day: the share of its hours between the first and the last hour with events
+    that have any (hours without a single event: the sinkhole was down)."""
+    stamps = sorted((h if h.tzinfo else h.replace(tzinfo=dt.UTC)).astimezone(dt.UTC) for h in hours)
+    if not stamps:
+        return {}
+    seen: dict[str, int] = {}
+    expected: dict[str, int] = {}
+    for h in stamps:
+        seen[h.date().isoformat()] = seen.get(h.date().isoformat(), 0) + 1
+    slot = stamps[0]
+    while slot <= stamps[-1]:
+        expected[slot.date().isoformat()] = expected.get(slot.date().isoformat(), 0) + 1
+        slot += dt.timedelta(hours=1)
+    return {day: seen.get(day, 0) / count for day, count in expected.items()}
+
+
+def _network_keys(ips: pa.Array, nets: pa.Table) -> np.ndarray:
+    """A group key per address: its attributed ASN, else its /16 (IPv4) or /32 (IPv6)."""
+    asn = dict(zip(nets["src_ip"].to_pylist(), nets["asn"].to_pylist(), strict=True))
+    keys = []
+    for ip in ips.to_pylist():
+        found = asn.get(ip)
+        if found is not None:
+            keys.append(f"AS{found}")
+        elif ":" in ip:
+            keys.append(":".join(ip.split(":")[:2]) + "::/32")
+        else:
+            keys.append(".".join(ip.split(".")[:2]) + ".0.0/16")
+    return np.array(keys, dtype=object)
 
 
 def _retrying(root: Path, work: Callable[[], T]) -> T:
@@ -370,7 +448,8 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
         ip_family = bots.select("family", "src_ip").distinct()
         fams = _rows(con, ip_family.group_by("family").aggregate(n=ip_family.count()))
         ips = [r["src_ip"] for r in _rows(con, first_seen.select("src_ip"))]
-        nets = ibis.memtable(_networks(ips, lab))
+        nets_table = _networks(ips, lab)
+        nets = ibis.memtable(nets_table)
         ip_net = first_seen.left_join(nets, first_seen.src_ip == nets.src_ip)
         per_net = _rows(
             con, ip_net.group_by([ip_net.asn, ip_net.network]).aggregate(unique_ips=ip_net.count())
@@ -394,8 +473,31 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
         nat = _rows(
             con, shared.aggregate(addresses=shared.src_ip.nunique(), checkins=shared.n.sum())
         )[0]
-        interval, rel_t = checkin_interval(con, ci)
-        machines = estimate_machines(con, ci, nets, interval, rel_t)
+        stats = address_stats(con, ci)
+        try:
+            interval = distinct.interval(stats)
+        except ValueError as exc:
+            raise PopulationError(str(exc)) from None
+        rel_t = checkin_interval_error(stats, interval)
+        # several requests per check-in: the rate counts check-ins, not requests
+        per_checkin = float(pc.sum(stats["events"]).as_py()) / max(
+            float(pc.sum(stats["checkins"]).as_py()), 1.0
+        )
+        online, _busiest_day = estimate_machines(con, ci, nets, interval, rel_t, per_checkin)
+        day_ci = ci.group_by(day=ci.timestamp.truncate("D")).aggregate(n=ci.count())
+        events_per_day = {str(r["day"].date()): int(r["n"]) for r in _rows(con, day_ci)}
+        window = {
+            "a": float(stats["first"].cast(pa.float64()).to_numpy().min()),
+            "b": float(stats["last"].cast(pa.float64()).to_numpy().max()),
+        }
+        found = distinct.estimate(
+            stats,
+            _network_keys(stats["src_ip"], nets_table),
+            events_per_day,
+            float(window["b"] - window["a"]),
+            online.low,
+            _coverage([r["hour"] for r in per_hour]),
+        )
     new_by_day = {str(r["day"].date()): int(r["new"]) for r in new}
     days = []
     for row in per_day:
@@ -430,7 +532,16 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
         first=_iso(totals["first"]),
         last=_iso(totals["last"]),
         bot_ids=bot_ids,
-        machines=machines,
+        machines=found.machines,
+        online_at_peak=online,
+        machine_days=found.machine_days,
+        active_per_day=found.active_per_day,
+        learning={
+            "learners": found.learners,
+            "steady_networks": found.steady_networks,
+            "networks": found.networks,
+            "shared_addresses": found.shared_addresses,
+        },
         interval_seconds=round(interval, 1),
         fixed_ratio=unique / FIXED_RATIO,
         per_day=days,

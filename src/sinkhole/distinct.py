@@ -1,0 +1,282 @@
+"""Distinct machines over a window, from what each source address showed.
+
+The population room (:mod:`sinkhole.population`) reduces the check-ins to one row
+per address: its events, check-ins, first and last sight, days seen, and the gaps
+between its check-ins (count, sum and sum of squares under several caps). This
+module turns those rows into figures; it is plain numpy, so DuckDB and Spark feed
+it the same table and get the same figures.
+
+The headline rests on one identity: the check-in events of the window are the
+sum, over the distinct machines, of the events each machine sent. So
+
+    distinct machines = events / mean events per machine.
+
+The events are counted exactly. The mean per machine (which carries everything
+about turnover: hours on line, days off, clean-ups, new infections, machines
+whose hours never overlap) is learned from *learners*: addresses that held one
+machine for the whole window. Those are single-machine addresses (gaps between
+check-ins one interval apart, regular) in *steady* networks, where addresses
+are kept for days (most of a network's addresses span two days or more), so an
+address's history is its machine's history. Every single-machine address of a
+steady network is a learner, whatever it did, so the learners are not chosen by
+how active they were.
+
+Assumption (stated in docs/population.md): machines on steady lines behave, on
+average, like the machines behind churned addresses and NAT. Where there are no
+steady networks, or too few learners, the figure is given as bounds with the
+reason, never as a point.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+#: Requests closer together than this on one address are one check-in.
+BURST_SECONDS = 10
+#: Caps (hours) under which per-address gap statistics are gathered; the analysis uses
+#: the first cap of at least three check-in intervals.
+GAP_CAPS_HOURS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0, 12.0, 18.0, 24.0, 36.0)
+#: The cap used to find the interval before the interval is known.
+FIRST_CAP_HOURS = 6.0
+#: An address's gaps are regular when their coefficient of variation is below this.
+REGULAR_CV = 0.5
+#: A single machine's mean gap is at least this share of the interval (two machines: half).
+SINGLE_GAP = 0.4
+#: An address is steady when it was seen over at least this span (seconds).
+STEADY_SPAN = 48 * 3600
+#: A network is steady when at least this share of its repeated addresses is.
+STEADY_SHARE = 0.6
+#: A network needs this many repeated addresses to be judged.
+MIN_NETWORK = 5
+#: Single-machine addresses a steady network needs to set the top mean.
+TOP_NETWORK = 100
+#: Steady networks whose mean events per single-machine address is below this share of
+#: the top are taken as churned within the window.
+KEEP_SHARE = 0.8
+#: Fewer learners than this: bounds only.
+MIN_LEARNERS = 30
+#: The window must be at least this long (seconds) to tell steady addresses apart.
+MIN_WINDOW = 2.5 * 86400
+#: Relative model error added to the sampling interval (calibrated on the tuning grid,
+#: seeds below 7000; see docs/population.md).
+MODEL_ERROR = 0.05
+
+
+def gap_columns() -> list[str]:
+    """The per-cap column names of the address table, in cap order."""
+    return [f"{kind}_{i}" for i in range(len(GAP_CAPS_HOURS)) for kind in ("n", "sum", "sq")]
+
+
+@dataclass
+class Figure:
+    """A figure with its 95% interval and how it was obtained.
+
+    `estimate` is None when the data support only bounds; `reason` then says why.
+    """
+
+    estimate: float | None
+    low: float
+    high: float
+    method: str
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Rounded for reports."""
+        out: dict[str, Any] = {
+            "estimate": None if self.estimate is None else round(self.estimate),
+            "low": round(self.low),
+            "high": round(self.high),
+            "method": self.method,
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Distinct:
+    """What the address table says about the machines."""
+
+    interval: float
+    machines: Figure
+    machine_days: Figure
+    active_per_day: list[dict[str, Any]] = field(default_factory=list)
+    learners: int = 0
+    steady_networks: int = 0
+    networks: int = 0
+    shared_addresses: int = 0
+
+
+@dataclass
+class _Gaps:
+    count: np.ndarray
+    mean: np.ndarray
+    cv: np.ndarray
+
+
+def _gaps(table: pa.Table, cap: int) -> _Gaps:
+    n = np.asarray(table[f"n_{cap}"].fill_null(0), dtype=np.float64)
+    total = np.asarray(table[f"sum_{cap}"].fill_null(0), dtype=np.float64)
+    squares = np.asarray(table[f"sq_{cap}"].fill_null(0), dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / n, 0.0)
+        var = np.where(n > 1, (squares - n * mean**2) / np.maximum(n - 1, 1), 0.0)
+        cv = np.where((n > 1) & (mean > 0), np.sqrt(np.maximum(var, 0.0)) / mean, np.inf)
+    return _Gaps(n, mean, cv)
+
+
+def _cap_for(seconds: float) -> int:
+    for i, hours in enumerate(GAP_CAPS_HOURS):
+        if hours * 3600 >= seconds:
+            return i
+    return len(GAP_CAPS_HOURS) - 1
+
+
+def interval(table: pa.Table) -> float:
+    """The bots' check-in interval T (seconds), measured from regular addresses.
+
+    Lone machines give gaps T apart, an address shared by k machines T/k: the median of
+    the regular addresses' mean gaps is taken, then again above 0.6 x that first value
+    (the upper mode, where lone machines sit); first with gaps under six hours, then
+    under the first cap of at least 3 T.
+    """
+    estimate = 0.0
+    cap = _cap_for(FIRST_CAP_HOURS * 3600)
+    for _ in range(2):
+        g = _gaps(table, cap)
+        regular = (g.count >= 2) & (g.cv < REGULAR_CV)
+        means = g.mean[regular]
+        if not len(means):
+            raise ValueError("too few regular repeated check-ins to measure the check-in interval")
+        first = float(np.median(means))
+        upper = means[means >= 0.6 * first]
+        estimate = float(np.median(upper))
+        cap = _cap_for(3 * estimate)
+    return estimate
+
+
+def estimate(
+    table: pa.Table,
+    networks: np.ndarray,
+    events_per_day: dict[str, int],
+    window_seconds: float,
+    peak_low: float,
+    coverage: dict[str, float] | None = None,
+) -> Distinct:
+    """Distinct machines, machine-days and machines active per day.
+
+    `table`: the address table (see :func:`gap_columns`); `networks`: one group key per
+    row (the attributed network, or the address's prefix); `events_per_day`: check-in
+    events per UTC day; `peak_low`: the low end of the machines seen on line together in
+    the busiest hours (the lower bound given when there is no point estimate).
+    """
+    t = interval(table)
+    g = _gaps(table, _cap_for(3 * t))
+    events = np.asarray(table["events"], dtype=np.float64)
+    days = np.asarray(table["days"], dtype=np.float64)
+    span = np.asarray(table["last"], dtype=np.float64) - np.asarray(
+        table["first"], dtype=np.float64
+    )
+    total = float(events.sum())
+    # a lone machine: regular gaps about one interval apart (or too few to say otherwise)
+    single = (g.count < 2) | ((g.mean >= SINGLE_GAP * t) & (g.cv < REGULAR_CV))
+    shared = ~single & (g.count >= 2)
+    # machines behind each address, generously: T / mean gap, rounded up (a bound)
+    with np.errstate(divide="ignore"):
+        behind = np.where(g.count >= 2, np.maximum(1.0, np.ceil(t / np.maximum(g.mean, 1.0))), 1.0)
+    upper = float(behind.sum())
+    repeated = g.count >= 1
+    keys, inverse = np.unique(networks, return_inverse=True)
+    judged = np.bincount(inverse, weights=repeated, minlength=len(keys))
+    steady_count = np.bincount(
+        inverse, weights=repeated & (span >= STEADY_SPAN), minlength=len(keys)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(judged > 0, steady_count / judged, 0.0)
+    steady_net = (judged >= MIN_NETWORK) & (share >= STEADY_SHARE)
+    # an address that changes within the window cuts a machine's history in two; such
+    # networks show fewer events per single-machine address than networks that keep
+    # addresses: keep the steady networks whose mean is close to the best-measured top
+    candidates = single & steady_net[inverse]
+    count = np.bincount(inverse, weights=candidates, minlength=len(keys))
+    sums = np.bincount(inverse, weights=np.where(candidates, events, 0.0), minlength=len(keys))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_net = np.where(count > 0, sums / count, 0.0)
+    sized = count >= TOP_NETWORK
+    if sized.any():
+        top = float(mean_net[sized].max())
+        steady_net &= mean_net >= KEEP_SHARE * top
+    learners = single & steady_net[inverse]
+    n_learners = int(learners.sum())
+    per_day = sorted(events_per_day.items())
+    result = Distinct(
+        interval=t,
+        machines=Figure(None, peak_low, max(upper, peak_low), "bounds"),
+        machine_days=Figure(None, 0.0, 0.0, "bounds"),
+        learners=n_learners,
+        steady_networks=int(steady_net.sum()),
+        networks=len(keys),
+        shared_addresses=int(shared.sum()),
+    )
+    reason = ""
+    if window_seconds < MIN_WINDOW:
+        reason = (
+            f"the window is {window_seconds / 86400:.1f} days; telling addresses kept for days "
+            f"from churned ones needs {MIN_WINDOW / 86400:g} or more"
+        )
+    elif n_learners < MIN_LEARNERS:
+        reason = (
+            f"{n_learners} single-machine addresses in networks that keep addresses for days "
+            f"(needs {MIN_LEARNERS}); with every address churned or shared, a machine's "
+            "turnover cannot be seen"
+        )
+    if reason:
+        result.machines.reason = reason
+        result.machine_days.reason = reason
+        result.active_per_day = [
+            {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
+        ]
+        return result
+    e = events[learners]
+    mean = float(e.mean())
+    rel = float(e.std(ddof=1) / mean / math.sqrt(n_learners)) if n_learners > 1 else 1.0
+    point = total / mean
+    half = 1.96 * rel + MODEL_ERROR
+    result.machines = Figure(
+        point,
+        point * (1 - half),
+        point * (1 + half),
+        "events / mean events per machine, learned from single-machine addresses "
+        "in networks that keep addresses for days",
+    )
+    per_active_day = float(e.sum() / days[learners].sum())
+    d = days[learners]
+    rel_day = float(np.std(e / d, ddof=1) / (e / d).mean() / math.sqrt(n_learners))
+    half_day = 1.96 * rel_day + MODEL_ERROR
+    machine_days = total / per_active_day
+    result.machine_days = Figure(
+        machine_days,
+        machine_days * (1 - half_day),
+        machine_days * (1 + half_day),
+        "events / mean events per machine and active day (same learners)",
+    )
+    result.active_per_day = []
+    for day, day_events in per_day:
+        seen = (coverage or {}).get(day, 1.0)
+        value = day_events / per_active_day / max(seen, 1 / 24)
+        result.active_per_day.append(
+            {
+                "day": day,
+                "estimate": round(value),
+                "low": round(value * (1 - half_day)),
+                "high": round(value * (1 + half_day)),
+                "events": day_events,
+                "coverage": round(seen, 3),
+            }
+        )
+    return result
