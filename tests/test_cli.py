@@ -220,7 +220,9 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert f"true machines: {truth['machines']:,}" in result.stdout
     assert "(0 failed contacts)" in result.stdout
     assert "AS64" in result.stdout  # lab networks named
-    assert "estimated machines:" in result.stdout
+    assert (
+        "distinct machines: " in result.stdout and "on line together at the peak" in result.stdout
+    )
     # the notification act: one .eml per lab abuse contact, nothing sent
     emls = sorted((tmp_path / "demo" / "notify").glob("*/message.eml"))
     assert len(emls) >= 5 and "messages written as .eml" in result.stdout

@@ -29,6 +29,7 @@ reason, never as a point.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,12 @@ TOP_NETWORK = 100
 #: Steady networks whose mean events per single-machine address is below this share of
 #: the top are taken as churned within the window.
 KEEP_SHARE = 0.8
+#: Regular single-machine addresses a network needs for its own interval and requests
+#: per check-in (others use the overall ones).
+NETWORK_INTERVAL = 30
+#: A network's own interval (or requests per check-in) is used when it differs from the
+#: overall one by more than this share.
+OWN_INTERVAL = 0.25
 #: Fewer learners than this: bounds only.
 MIN_LEARNERS = 30
 #: The window must be at least this long (seconds) to tell steady addresses apart.
@@ -130,6 +137,12 @@ def _gaps(table: pa.Table, cap: int) -> _Gaps:
     return _Gaps(n, mean, cv)
 
 
+def _regular_count(table: pa.Table, rows: np.ndarray, t: float, cache: dict[int, _Gaps]) -> int:
+    cap = _cap_for(3 * t)
+    g = cache.setdefault(cap, _gaps(table, cap))
+    return int((rows & (g.count >= 2) & (g.cv < REGULAR_CV) & (g.mean >= SINGLE_GAP * t)).sum())
+
+
 def _cap_for(seconds: float) -> int:
     for i, hours in enumerate(GAP_CAPS_HOURS):
         if hours * 3600 >= seconds:
@@ -145,11 +158,15 @@ def interval(table: pa.Table) -> float:
     (the upper mode, where lone machines sit); first with gaps under six hours, then
     under the first cap of at least 3 T.
     """
+    return _interval(table, np.ones(table.num_rows, dtype=bool), {})
+
+
+def _interval(table: pa.Table, rows: np.ndarray, cache: dict[int, _Gaps]) -> float:
     estimate = 0.0
     cap = _cap_for(FIRST_CAP_HOURS * 3600)
     for _ in range(2):
-        g = _gaps(table, cap)
-        regular = (g.count >= 2) & (g.cv < REGULAR_CV)
+        g = cache.setdefault(cap, _gaps(table, cap))
+        regular = rows & (g.count >= 2) & (g.cv < REGULAR_CV)
         means = g.mean[regular]
         if not len(means):
             raise ValueError("too few regular repeated check-ins to measure the check-in interval")
@@ -167,6 +184,7 @@ def estimate(
     window_seconds: float,
     peak_low: float,
     coverage: dict[str, float] | None = None,
+    interval_hint: float | None = None,
 ) -> Distinct:
     """Distinct machines, machine-days and machines active per day.
 
@@ -175,23 +193,55 @@ def estimate(
     events per UTC day; `peak_low`: the low end of the machines seen on line together in
     the busiest hours (the lower bound given when there is no point estimate).
     """
-    t = interval(table)
-    g = _gaps(table, _cap_for(3 * t))
+    cache: dict[int, _Gaps] = {}
+    try:
+        t = _interval(table, np.ones(table.num_rows, dtype=bool), cache)
+    except ValueError:
+        if interval_hint is None:
+            raise
+        t = interval_hint
+    keys, inverse = np.unique(networks, return_inverse=True)
+    # each network's own interval (versions of a bot differ; so may its networks)
+    own = np.full(len(keys), t)
+    for k in np.flatnonzero(np.bincount(inverse, minlength=len(keys)) >= NETWORK_INTERVAL):
+        with contextlib.suppress(ValueError):
+            found = _interval(table, inverse == k, cache)
+            # only a clearly different interval (another version of the bot): small
+            # differences are the measurement's noise and the networks' lease patterns
+            clear = abs(found / t - 1) > OWN_INTERVAL
+            if clear and _regular_count(table, inverse == k, found, cache) >= NETWORK_INTERVAL:
+                own[k] = found
+    t_row = own[inverse]
+    g = _Gaps(*(np.zeros(table.num_rows) for _ in range(3)))
+    for cap in np.unique([_cap_for(3 * x) for x in own]):
+        rows = np.array([_cap_for(3 * x) == cap for x in own])[inverse]
+        gc = cache.setdefault(int(cap), _gaps(table, int(cap)))
+        g.count[rows], g.mean[rows], g.cv[rows] = gc.count[rows], gc.mean[rows], gc.cv[rows]
     events = np.asarray(table["events"], dtype=np.float64)
+    checkins = np.asarray(table["checkins"], dtype=np.float64)
     days = np.asarray(table["days"], dtype=np.float64)
     span = np.asarray(table["last"], dtype=np.float64) - np.asarray(
         table["first"], dtype=np.float64
     )
-    total = float(events.sum())
     # a lone machine: regular gaps about one interval apart (or too few to say otherwise)
-    single = (g.count < 2) | ((g.mean >= SINGLE_GAP * t) & (g.cv < REGULAR_CV))
+    single = (g.count < 2) | ((g.mean >= SINGLE_GAP * t_row) & (g.cv < REGULAR_CV))
     shared = ~single & (g.count >= 2)
     # machines behind each address, generously: T / mean gap, rounded up (a bound)
     with np.errstate(divide="ignore"):
-        behind = np.where(g.count >= 2, np.maximum(1.0, np.ceil(t / np.maximum(g.mean, 1.0))), 1.0)
+        behind = np.where(
+            g.count >= 2, np.maximum(1.0, np.ceil(t_row / np.maximum(g.mean, 1.0))), 1.0
+        )
     upper = float(behind.sum())
+    # on-line time per event, per network: its interval / its requests per check-in
+    lone = single & (checkins > 0)
+    requests = np.bincount(inverse, weights=np.where(lone, events, 0.0), minlength=len(keys))
+    bursts = np.bincount(inverse, weights=np.where(lone, checkins, 0.0), minlength=len(keys))
+    overall = float(events[lone].sum() / max(checkins[lone].sum(), 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        local = np.where(bursts >= NETWORK_INTERVAL, requests / bursts, overall)
+    per_checkin = np.where(np.abs(local / overall - 1) > OWN_INTERVAL, local, overall)
+    online = events * (own / per_checkin)[inverse]
     repeated = g.count >= 1
-    keys, inverse = np.unique(networks, return_inverse=True)
     judged = np.bincount(inverse, weights=repeated, minlength=len(keys))
     steady_count = np.bincount(
         inverse, weights=repeated & (span >= STEADY_SPAN), minlength=len(keys)
@@ -204,7 +254,7 @@ def estimate(
     # addresses: keep the steady networks whose mean is close to the best-measured top
     candidates = single & steady_net[inverse]
     count = np.bincount(inverse, weights=candidates, minlength=len(keys))
-    sums = np.bincount(inverse, weights=np.where(candidates, events, 0.0), minlength=len(keys))
+    sums = np.bincount(inverse, weights=np.where(candidates, online, 0.0), minlength=len(keys))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_net = np.where(count > 0, sums / count, 0.0)
     sized = count >= TOP_NETWORK
@@ -242,11 +292,25 @@ def estimate(
             {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
         ]
         return result
-    e = events[learners]
+    e = online[learners]
     mean = float(e.mean())
     rel = float(e.std(ddof=1) / mean / math.sqrt(n_learners)) if n_learners > 1 else 1.0
+    total = float(online.sum())
     point = total / mean
     half = 1.96 * rel + MODEL_ERROR
+    if point * (1 - half) > upper:
+        # more machines than the addresses can hold: the "steady" addresses were not one
+        # machine's line (a small pool handing each address to one machine after another)
+        reason = (
+            f"the steady-line model gives {point:,.0f} machines, more than the addresses "
+            f"can hold ({upper:,.0f}); addresses that look kept are likely handed from "
+            "machine to machine"
+        )
+        result.machines.reason = result.machine_days.reason = reason
+        result.active_per_day = [
+            {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
+        ]
+        return result
     result.machines = Figure(
         point,
         point * (1 - half),
@@ -254,11 +318,11 @@ def estimate(
         "events / mean events per machine, learned from single-machine addresses "
         "in networks that keep addresses for days",
     )
-    per_active_day = float(e.sum() / days[learners].sum())
+    per_active_day = float(e.sum() / days[learners].sum()) * float(events.sum()) / total
     d = days[learners]
     rel_day = float(np.std(e / d, ddof=1) / (e / d).mean() / math.sqrt(n_learners))
     half_day = 1.96 * rel_day + MODEL_ERROR
-    machine_days = total / per_active_day
+    machine_days = float(events.sum()) / per_active_day
     result.machine_days = Figure(
         machine_days,
         machine_days * (1 - half_day),

@@ -476,8 +476,9 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
         stats = address_stats(con, ci)
         try:
             interval = distinct.interval(stats)
-        except ValueError as exc:
-            raise PopulationError(str(exc)) from None
+        except ValueError:
+            # a short or sparse store: the six-hour blocks may still show the interval
+            interval, _ = checkin_interval(con, ci)
         rel_t = checkin_interval_error(stats, interval)
         # several requests per check-in: the rate counts check-ins, not requests
         per_checkin = float(pc.sum(stats["events"]).as_py()) / max(
@@ -497,6 +498,7 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
             float(window["b"] - window["a"]),
             online.low,
             _coverage([r["hour"] for r in per_hour]),
+            interval,
         )
     new_by_day = {str(r["day"].date()): int(r["new"]) for r in new}
     days = []
