@@ -39,7 +39,19 @@ SELECT floor((s / (n - 1)) / 10), count(*) FROM (
   SELECT src_ip, epoch(timestamp)::BIGINT // 21600 b, count(*) n, max(epoch(timestamp)) - min(epoch(timestamp)) s
   FROM bots WHERE application IN ('http', 'tls', 'raw') GROUP BY ALL) WHERE n >= 3 GROUP BY 1;
 SELECT date_trunc('hour', timestamp), count(*) FROM bots WHERE application IN ('http', 'tls', 'raw') GROUP BY 1;
+SELECT date_trunc('day', timestamp), count(*) FROM bots WHERE application IN ('http', 'tls', 'raw') GROUP BY 1;
+SELECT src_ip, count(*), count(*) FILTER (WHERE g IS NULL OR g > 10), min(s), max(s), count(DISTINCT s // 86400),
+  {caps}
+FROM (SELECT src_ip, s, (s - lag(s) OVER (PARTITION BY src_ip ORDER BY s))::DOUBLE g
+      FROM (SELECT src_ip, epoch(timestamp)::BIGINT s FROM bots WHERE application IN ('http', 'tls', 'raw')))
+GROUP BY src_ip ORDER BY src_ip;
 """
+#: The per-address gap statistics under each cap, as `sinkhole population` gathers them.
+CAPS = ",\n  ".join(
+    f"count(*) FILTER (WHERE g > 10 AND g < {h * 3600}), sum(g) FILTER (WHERE g > 10 AND g < {h * 3600}), "
+    f"sum(g * g) FILTER (WHERE g > 10 AND g < {h * 3600})"
+    for h in (0.25, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0, 12.0, 18.0, 24.0, 36.0)
+)
 
 CHILD = """
 import json, resource, sys, time
@@ -82,7 +94,7 @@ def bench_population() -> None:
         glob = str(root / "events" / "day=*" / "*.parquet")
         con = duckdb.connect()
         began = time.perf_counter()
-        for statement in BARE_SQL.format(glob=glob).split(";"):
+        for statement in BARE_SQL.format(glob=glob, caps=CAPS).split(";"):
             if statement.strip():
                 con.execute(statement).fetchall()
         bare = time.perf_counter() - began
