@@ -258,3 +258,26 @@ def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counte
     assert report.bot_ids == truth.machines
     kept = tmp_path / "d" / "quarantine" / bad.relative_to(tmp_path / "d")
     assert kept.read_bytes() == bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("profile", "point"),
+    [("dsl-europe", True), ("mobile-cgnat", False)],
+)
+def test_a_world_written_by_someone_else(tmp_path: Path, profile: str, point: bool) -> None:
+    """bench/otherworld.py (written apart from the estimator): daily forced reconnects and
+    leases in dsl-europe; in mobile-cgnat no line is kept at all, so only bounds hold."""
+    from bench import otherworld
+
+    truth = otherworld.generate(tmp_path, profile, machines=6000, days=5, seed=7)
+    report = population.report(tmp_path)
+    m = report.machines
+    assert m.low <= truth["machines"] <= m.high, (m, truth["machines"])
+    if point:
+        assert m.estimate is not None, m.reason
+        assert abs(m.estimate / truth["machines"] - 1) <= 0.15, (m, truth["machines"])
+        # the fixed ratio and unique IPs are further off than the estimate
+        assert abs(m.estimate - truth["machines"]) < abs(report.unique_ips - truth["machines"])
+    else:
+        assert m.estimate is None and "handed from machine to machine" in m.reason
+        assert report.learning["shared_event_share"] > 0.5

@@ -179,7 +179,16 @@ class Report:
 
 
 #: The columns the analyses read.
-COLUMNS = ("timestamp", "src_ip", "application", "channel", "family", "bot_id", "http_agent")
+COLUMNS = (
+    "timestamp",
+    "src_ip",
+    "application",
+    "channel",
+    "family",
+    "bot_id",
+    "http_agent",
+    "http_host",
+)
 
 
 def _materialize(con: Any, expr: Any, name: str) -> Any:
@@ -305,7 +314,12 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
     UTC days seen, and its check-in gaps (count, sum, sum of squares) under each cap of
     :data:`sinkhole.distinct.GAP_CAPS_HOURS`. Requests closer than
     :data:`~sinkhole.distinct.BURST_SECONDS` are one check-in."""
-    t = ci.select(ci.src_ip, s=ci.timestamp.epoch_seconds().cast("int64"))
+    t = ci.select(
+        ci.src_ip,
+        s=ci.timestamp.epoch_seconds().cast("int64"),
+        agent=ci.http_agent.hash(),
+        bid=ci.bot_id.hash(),
+    )
     previous = t.s.lag().over(ibis.window(group_by=t.src_ip, order_by=t.s))
     t = t.mutate(g=(t.s - previous).cast("float64"), day=(t.s / 86400).floor())
     fresh = t.g.isnull() | (t.g > distinct.BURST_SECONDS)
@@ -315,6 +329,10 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
         "first": t.s.min(),
         "last": t.s.max(),
         "days": t.day.nunique(),
+        # more than one client mark (user agent, bot id) on the address: several machines,
+        # at once or one after another (min != max: the cheap "distinct > 1"; the Host
+        # header is no mark: one bot asks for many names)
+        "marks": (t.agent.min() != t.agent.max()) | (t.bid.min() != t.bid.max()),
     }
     for i, hours in enumerate(distinct.GAP_CAPS_HOURS):
         inside = t.g.notnull() & (t.g > distinct.BURST_SECONDS) & (t.g < hours * 3600)
@@ -543,6 +561,7 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
             "steady_networks": found.steady_networks,
             "networks": found.networks,
             "shared_addresses": found.shared_addresses,
+            "shared_event_share": round(found.shared_share, 3),
         },
         interval_seconds=round(interval, 1),
         fixed_ratio=unique / FIXED_RATIO,

@@ -1,0 +1,80 @@
+"""The distinct-machine arithmetic on address tables made by hand (no engine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from sinkhole import distinct
+
+DAY = 86400
+T = 3600.0
+
+
+def _table(rows: list[dict[str, float]]) -> pa.Table:
+    """Address rows: events, gaps (count, mean gap, spread), span in days, marks."""
+    columns: dict[str, list[object]] = {name: [] for name in ("src_ip", "events", "checkins",
+                                        "first", "last", "days", "marks")}  # fmt: skip
+    for name in distinct.gap_columns():
+        columns[name] = []
+    for i, row in enumerate(rows):
+        n, mean, sd = row["gaps"], row["mean"], row.get("sd", 0.0)
+        columns["src_ip"].append(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
+        columns["events"].append(int(row["events"]))
+        columns["checkins"].append(int(row["events"]))
+        columns["first"].append(0)
+        columns["last"].append(int(row["span"] * DAY))
+        columns["days"].append(max(1, int(row["span"]) + 1))
+        columns["marks"].append(bool(row.get("marks", False)))
+        for cap, hours in enumerate(distinct.GAP_CAPS_HOURS):
+            inside = n if hours * 3600 > mean + 3 * sd else 0
+            columns[f"n_{cap}"].append(inside)
+            columns[f"sum_{cap}"].append(inside * mean)
+            columns[f"sq_{cap}"].append(inside * (mean**2) + max(inside - 1, 0) * sd**2)
+    return pa.table(columns)
+
+
+def test_lone_machines_on_kept_lines_are_counted_exactly() -> None:
+    rng = np.random.default_rng(3)
+    kept = [{"events": float(e), "gaps": e - 1, "mean": T, "sd": 200.0, "span": 4.0}
+            for e in rng.integers(20, 120, 400)]  # fmt: skip
+    # a churned network: each machine seen on several short-lived addresses
+    churned = [{"events": 10.0, "gaps": 9, "mean": T, "sd": 200.0, "span": 0.5}] * 900
+    table = _table(kept + churned)
+    networks = np.array(["AS1"] * len(kept) + ["AS2"] * len(churned), dtype=object)
+    events = {"2026-12-01": int(table["events"].to_numpy().sum())}
+    found = distinct.estimate(table, networks, events, 5 * DAY, 0.0)
+    assert abs(found.interval - T) < 1
+    assert found.learners == len(kept) and found.steady_networks == 1
+    mean = np.mean([r["events"] for r in kept])
+    expected = (sum(r["events"] for r in kept) + 9000) / mean
+    assert found.machines.estimate is not None
+    assert abs(found.machines.estimate - expected) < 1e-6 * expected
+    assert found.machines.low < expected < found.machines.high
+
+
+def test_marked_and_shared_addresses_do_not_teach() -> None:
+    lone = [{"events": 50.0, "gaps": 49, "mean": T, "sd": 100.0, "span": 4.0}] * 200
+    # two user agents on one kept address: two machines, whatever its gaps look like
+    marked = [{"events": 100.0, "gaps": 99, "mean": T, "sd": 100.0, "span": 4.0, "marks": 1.0}]
+    # four machines behind one address: gaps a quarter of the interval, irregular
+    office = [{"events": 200.0, "gaps": 199, "mean": T / 4, "sd": T / 4, "span": 4.0}] * 30
+    table = _table(lone + marked * 40 + office)
+    networks = np.array(["AS1"] * table.num_rows, dtype=object)
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0)
+    assert found.learners == 200
+    assert found.machines.estimate is not None
+    # 10,000 + 4,000 + 6,000 events at 50 a machine
+    assert abs(found.machines.estimate - 400) < 1e-6
+    assert 0.4 < found.shared_share < 0.6
+
+
+def test_no_kept_line_or_a_short_window_gives_bounds_with_a_reason() -> None:
+    churned = [{"events": 10.0, "gaps": 9, "mean": T, "sd": 200.0, "span": 0.4}] * 500
+    table = _table(churned)
+    networks = np.array(["AS2"] * 500, dtype=object)
+    found = distinct.estimate(table, networks, {"2026-12-01": 5000}, 5 * DAY, 120.0)
+    assert found.machines.estimate is None and "cannot be seen" in found.machines.reason
+    assert found.machines.low == 120.0 and found.machines.high == 500.0
+    short = distinct.estimate(table, networks, {"2026-12-01": 5000}, 1.5 * DAY, 120.0)
+    assert short.machines.estimate is None and "window is 1.5 days" in short.machines.reason
