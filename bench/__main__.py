@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import attribution, emulator, foundation, notify, population, population_grid, servers
+from bench import (
+    attribution,
+    emulator,
+    foundation,
+    notify,
+    population,
+    population_grid,
+    population_other,
+    servers,
+)
 
 SUITES = {
     "dga": foundation.bench_dga,
@@ -16,6 +25,7 @@ SUITES = {
     "emulator": emulator.bench_emulator,
     "population": population.bench_population,
     "population-grid": population_grid.bench_population_grid,
+    "population-other": population_other.bench_population_other,
     "attribution": attribution.bench_attribution,
     "notify": notify.bench_notify,
 }

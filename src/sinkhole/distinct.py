@@ -50,6 +50,8 @@ REGULAR_CV = 0.5
 SINGLE_GAP = 0.4
 #: An address is steady when it was seen over at least this span (seconds).
 STEADY_SPAN = 48 * 3600
+#: ... or at least this share of the window, when that is longer.
+STEADY_WINDOW_SHARE = 0.5
 #: A network is steady when at least this share of its repeated addresses is.
 STEADY_SHARE = 0.6
 #: A network needs this many repeated addresses to be judged.
@@ -248,10 +250,11 @@ def estimate(
     per_checkin = np.where(np.abs(local / overall - 1) > OWN_INTERVAL, local, overall)
     online = events * (own / per_checkin)[inverse]
     repeated = g.count >= 1
+    # kept for days: two days, or half the window when that is longer (over a fortnight, a
+    # week's lease spans two days and still cuts every machine's history in two)
+    kept_span = max(STEADY_SPAN, STEADY_WINDOW_SHARE * window_seconds)
     judged = np.bincount(inverse, weights=repeated, minlength=len(keys))
-    steady_count = np.bincount(
-        inverse, weights=repeated & (span >= STEADY_SPAN), minlength=len(keys)
-    )
+    steady_count = np.bincount(inverse, weights=repeated & (span >= kept_span), minlength=len(keys))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(judged > 0, steady_count / judged, 0.0)
     # turnover (clean-ups, new infections) shortens spans in every network alike; an

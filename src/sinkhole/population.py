@@ -115,7 +115,11 @@ def _spark_session() -> Any:
         .appName("sinkhole-population")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        # the per-address window sorts every check-in: many small shuffle partitions
+        # (coalesced again by adaptive execution on small stores) and a heap to hold them
+        .config("spark.sql.shuffle.partitions", "64")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.memory", "6g")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
