@@ -43,7 +43,7 @@ def test_lone_machines_on_kept_lines_are_counted_exactly() -> None:
     table = _table(kept + churned)
     networks = np.array(["AS1"] * len(kept) + ["AS2"] * len(churned), dtype=object)
     events = {"2026-12-01": int(table["events"].to_numpy().sum())}
-    found = distinct.estimate(table, networks, events, 5 * DAY, 0.0)
+    found = distinct.estimate(table, networks, events, 5 * DAY, 0.0, distinct.interval(table))
     assert abs(found.interval - T) < 1
     assert found.learners == len(kept) and found.steady_networks == 1
     mean = np.mean([r["events"] for r in kept])
@@ -61,7 +61,7 @@ def test_marked_and_shared_addresses_do_not_teach() -> None:
     office = [{"events": 200.0, "gaps": 199, "mean": T / 4, "sd": T / 4, "span": 4.0}] * 30
     table = _table(lone + marked * 40 + office)
     networks = np.array(["AS1"] * table.num_rows, dtype=object)
-    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0)
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T)
     assert found.learners == 200
     assert found.machines.estimate is not None
     # 10,000 + 4,000 + 6,000 events at 50 a machine
@@ -69,12 +69,23 @@ def test_marked_and_shared_addresses_do_not_teach() -> None:
     assert 0.4 < found.shared_share < 0.6
 
 
+def test_ipv6_addresses_group_by_their_32_whatever_their_spelling() -> None:
+    import pyarrow as pa
+
+    from sinkhole import population
+
+    ips = pa.array(["2001:db8::1", "2001:db8:0:1::5", "2001::5", "2001:0:ffff::1", "192.0.2.7"])
+    none = pa.table({"src_ip": pa.array([], pa.string()), "asn": pa.array([], pa.int64())})
+    keys = list(population._network_keys(ips, none))
+    assert keys == ["2001:db8::/32"] * 2 + ["2001::/32"] * 2 + ["192.0.0.0/16"]
+
+
 def test_no_kept_line_or_a_short_window_gives_bounds_with_a_reason() -> None:
     churned = [{"events": 10.0, "gaps": 9, "mean": T, "sd": 200.0, "span": 0.4}] * 500
     table = _table(churned)
     networks = np.array(["AS2"] * 500, dtype=object)
-    found = distinct.estimate(table, networks, {"2026-12-01": 5000}, 5 * DAY, 120.0)
+    found = distinct.estimate(table, networks, {"2026-12-01": 5000}, 5 * DAY, 120.0, T)
     assert found.machines.estimate is None and "cannot be seen" in found.machines.reason
     assert found.machines.low == 120.0 and found.machines.high == 500.0
-    short = distinct.estimate(table, networks, {"2026-12-01": 5000}, 1.5 * DAY, 120.0)
+    short = distinct.estimate(table, networks, {"2026-12-01": 5000}, 1.5 * DAY, 120.0, T)
     assert short.machines.estimate is None and "window is 1.5 days" in short.machines.reason

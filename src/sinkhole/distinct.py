@@ -184,29 +184,44 @@ def _interval(table: pa.Table, rows: np.ndarray, cache: dict[int, _Gaps]) -> flo
     return estimate
 
 
+def interval_error(table: pa.Table, t: float) -> float:
+    """Relative standard error of the interval `t`: the spread of the regular addresses'
+    mean gaps around it, over the square root of their number."""
+    g = _gaps(table, _cap_for(3 * t))
+    means = g.mean[(g.count >= 2) & (g.cv < REGULAR_CV) & (g.mean >= 0.6 * t)]
+    if len(means) < 2:
+        return 0.0
+    return float(np.std(means, ddof=1) / t / math.sqrt(len(means)))
+
+
+def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
+    """`result` with bounds only: no point, the reason, no per-day figures."""
+    result.machines.reason = result.machine_days.reason = reason
+    result.active_per_day = [
+        {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
+    ]
+    return result
+
+
 def estimate(
     table: pa.Table,
     networks: np.ndarray,
     events_per_day: dict[str, int],
     window_seconds: float,
     peak_low: float,
+    t: float,
     coverage: dict[str, float] | None = None,
-    interval_hint: float | None = None,
 ) -> Distinct:
     """Distinct machines, machine-days and machines active per day.
 
     `table`: the address table (see :func:`gap_columns`); `networks`: one group key per
     row (the attributed network, or the address's prefix); `events_per_day`: check-in
     events per UTC day; `peak_low`: the low end of the machines seen on line together in
-    the busiest hours (the lower bound given when there is no point estimate).
+    the busiest hours (the lower bound given when there is no point estimate); `t`: the
+    check-in interval (:func:`interval`); `coverage`: per day, the share of its hours in
+    the window with any event (a sinkhole outage; that day's figure is divided by it).
     """
     cache: dict[int, _Gaps] = {}
-    try:
-        t = _interval(table, np.ones(table.num_rows, dtype=bool), cache)
-    except ValueError:
-        if interval_hint is None:
-            raise
-        t = interval_hint
     keys, inverse = np.unique(networks, return_inverse=True)
     # each network's own interval (versions of a bot differ; so may its networks)
     own = np.full(len(keys), t)
@@ -289,12 +304,7 @@ def estimate(
             "turnover cannot be seen"
         )
     if reason:
-        result.machines.reason = reason
-        result.machine_days.reason = reason
-        result.active_per_day = [
-            {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
-        ]
-        return result
+        return _bounds(result, reason, per_day)
     e = online[learners]
     mean = float(e.mean())
     rel = float(e.std(ddof=1) / mean / math.sqrt(n_learners)) if n_learners > 1 else 1.0
@@ -312,11 +322,7 @@ def estimate(
             f"can hold ({upper:,.0f}); addresses that look kept are likely handed from "
             "machine to machine"
         )
-        result.machines.reason = result.machine_days.reason = reason
-        result.active_per_day = [
-            {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
-        ]
-        return result
+        return _bounds(result, reason, per_day)
     result.machines = Figure(
         point,
         point * (1 - half),
@@ -324,6 +330,8 @@ def estimate(
         "events / mean events per machine, learned from single-machine addresses "
         "in networks that keep addresses for days",
     )
+    # events per machine and active day: the learners' on-line time per active day, back
+    # in events at the window's mean events per unit of on-line time
     per_active_day = float(e.sum() / days[learners].sum()) * float(events.sum()) / total
     d = days[learners]
     rel_day = float(np.std(e / d, ddof=1) / (e / d).mean() / math.sqrt(n_learners))

@@ -26,6 +26,7 @@ Queries are written once with Ibis and run on DuckDB (default) or Spark
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,16 +184,7 @@ class Report:
 
 
 #: The columns the analyses read.
-COLUMNS = (
-    "timestamp",
-    "src_ip",
-    "application",
-    "channel",
-    "family",
-    "bot_id",
-    "http_agent",
-    "http_host",
-)
+COLUMNS = ("timestamp", "src_ip", "application", "channel", "family", "bot_id", "http_agent")
 
 
 def _materialize(con: Any, expr: Any, name: str) -> Any:
@@ -260,17 +252,6 @@ def checkin_interval(con: Any, ci: Any) -> tuple[float, float]:
     return float(t), float(rel)
 
 
-def checkin_interval_error(stats: pa.Table, interval: float) -> float:
-    """Relative standard error of the measured interval: the spread of the regular
-    addresses' mean gaps around it, over the square root of their number."""
-    g = distinct._gaps(stats, distinct._cap_for(3 * interval))
-    regular = (g.count >= 2) & (g.cv < distinct.REGULAR_CV) & (g.mean >= 0.6 * interval)
-    means = g.mean[regular]
-    if len(means) < 2:
-        return 0.0
-    return float(np.std(means, ddof=1) / interval / math.sqrt(len(means)))
-
-
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     cumulative = np.cumsum(weights)
     index = int(np.searchsorted(cumulative, cumulative[-1] / 2))
@@ -279,9 +260,9 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 def estimate_machines(
     con: Any, ci: Any, nets: Any, interval: float, rel_t: float, per_checkin: float = 1.0
-) -> tuple[Interval, float]:
+) -> Interval:
     """Machines on line together in each network's busiest hours (the mean over the full
-    days, with its interval) and the most on any one day."""
+    days, with its interval); `per_checkin`: requests per check-in."""
     hour = ci.timestamp.truncate("h")
     joined = ci.left_join(nets, ci.src_ip == nets.src_ip)
     key = joined.asn.fill_null(-1).name("asn")
@@ -310,7 +291,7 @@ def estimate_machines(
     poisson = math.sqrt(float(np.mean([variance[d] for d in sorted(days)]))) / math.sqrt(len(full))
     se = math.sqrt(between**2 + poisson**2 + (estimate * rel_t) ** 2)
     half = 1.96 * se + MODEL_ERROR * estimate
-    return Interval(estimate, max(0.0, estimate - half), estimate + half), float(values.max())
+    return Interval(estimate, max(0.0, estimate - half), estimate + half)
 
 
 def address_stats(con: Any, ci: Any) -> pa.Table:
@@ -374,7 +355,7 @@ def _network_keys(ips: pa.Array, nets: pa.Table) -> np.ndarray:
         if found is not None:
             keys.append(f"AS{found}")
         elif ":" in ip:
-            keys.append(":".join(ip.split(":")[:2]) + "::/32")
+            keys.append(str(ipaddress.ip_network(f"{ip}/32", strict=False)))
         else:
             keys.append(".".join(ip.split(".")[:2]) + ".0.0/16")
     return np.array(keys, dtype=object)
@@ -501,26 +482,23 @@ def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> 
         except ValueError:
             # a short or sparse store: the six-hour blocks may still show the interval
             interval, _ = checkin_interval(con, ci)
-        rel_t = checkin_interval_error(stats, interval)
+        rel_t = distinct.interval_error(stats, interval)
         # several requests per check-in: the rate counts check-ins, not requests
         per_checkin = float(pc.sum(stats["events"]).as_py()) / max(
             float(pc.sum(stats["checkins"]).as_py()), 1.0
         )
-        online, _busiest_day = estimate_machines(con, ci, nets, interval, rel_t, per_checkin)
+        online = estimate_machines(con, ci, nets, interval, rel_t, per_checkin)
         day_ci = ci.group_by(day=ci.timestamp.truncate("D")).aggregate(n=ci.count())
         events_per_day = {str(r["day"].date()): int(r["n"]) for r in _rows(con, day_ci)}
-        window = {
-            "a": float(stats["first"].cast(pa.float64()).to_numpy().min()),
-            "b": float(stats["last"].cast(pa.float64()).to_numpy().max()),
-        }
+        window = float(pc.max(stats["last"]).as_py()) - float(pc.min(stats["first"]).as_py())
         found = distinct.estimate(
             stats,
             _network_keys(stats["src_ip"], nets_table),
             events_per_day,
-            float(window["b"] - window["a"]),
+            window,
             online.low,
-            _coverage([r["hour"] for r in per_hour]),
             interval,
+            _coverage([r["hour"] for r in per_hour]),
         )
     new_by_day = {str(r["day"].date()): int(r["new"]) for r in new}
     days = []
