@@ -1111,20 +1111,15 @@ def stats_cmd(
 
     Example: sinkhole stats examples/megad-sim.toml --json
     """
-    import time
-
-    from sinkhole.events import store
+    from sinkhole import stats
 
     root = _data_dir(operation, data)
-    before = {s["sensor"]: s for s in store.sensor_stats(root)}
-    time.sleep(interval)
-    after = store.sensor_stats(root)
-    report = _stats_report(before, after, interval, store.summary(root))
+    report = stats.sample(root, interval)
     if as_json:
         out.print(json.dumps(report, indent=2), markup=False)
         return
     table = Table(title=f"sinkhole stats ({root})")
-    for column in ("sensor", "state", "events/s", "durable", "dropped", *_STATS_COUNTERS.values()):
+    for column in ("sensor", "state", "events/s", "durable", "dropped", *stats.COUNTERS.values()):
         table.add_column(column, justify="left" if column in ("sensor", "state") else "right")
     table.add_column("listeners")
     for row in report["sensors"]:
@@ -1135,7 +1130,7 @@ def stats_cmd(
             f"{row['events_per_s']:,.0f}",
             f"{row['durable']:,}",
             f"{row['dropped']:,}",
-            *(f"{row['counters'][key]:,}" for key in _STATS_COUNTERS),
+            *(f"{row['counters'][key]:,}" for key in stats.COUNTERS),
             listeners or "-",
         )
     # piped or redirected output is read later: never cut it to an 80-column guess
@@ -1147,59 +1142,6 @@ def stats_cmd(
         f"dropped: {report['dropped']:,}; unreadable files in quarantine: "
         f"{totals['quarantined']:,}"
     )
-
-
-#: Listener counters summed per sensor for `stats` (JSON key: column title).
-_STATS_COUNTERS = {
-    "refused": "refused",
-    "malformed": "malformed",
-    "rate_limited": "rate-limited",
-    "dga_unplanned": "dga-unplanned",
-}
-
-
-def _sensor_counters(listeners: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Refused (DNS REFUSED and connections over a limit), malformed, rate-limited and
-    dga-unplanned, summed over a sensor's listeners."""
-    totals = dict.fromkeys(_STATS_COUNTERS, 0)
-    for counters in listeners.values():
-        totals["refused"] += int(counters.get("refused", 0))
-        totals["refused"] += int(counters.get("connections_refused", 0))
-        for key in ("malformed", "rate_limited", "dga_unplanned"):
-            totals[key] += int(counters.get(key, 0))
-    return totals
-
-
-def _stats_report(
-    before: dict[str, Any], after: list[dict[str, Any]], interval: float, totals: dict[str, Any]
-) -> dict[str, Any]:
-    import time
-
-    sensors = []
-    for now in after:
-        then = before.get(now["sensor"], now)
-        rates: dict[str, float] = {}
-        for app_name, counters in now.get("listeners", {}).items():
-            key = "queries" if app_name == "dns" else "requests"
-            old = then.get("listeners", {}).get(app_name, {}).get(key, 0)
-            rates[app_name] = (counters.get(key, 0) - old) / interval
-        fresh = time.time() - float(now.get("time", 0)) < max(5.0, 3 * interval)
-        state = "stopped" if not now.get("running") else ("running" if fresh else "silent")
-        sensors.append(
-            {
-                "sensor": now["sensor"],
-                "state": state,
-                "events_per_s": (now["accepted"] - then["accepted"]) / interval,
-                "accepted": now["accepted"],
-                "durable": now["durable"],
-                "dropped": now["dropped"],
-                "listener_rates": rates,
-                "counters": _sensor_counters(now.get("listeners", {})),
-                "listeners": now.get("listeners", {}),
-                "last_error": now.get("last_error", ""),
-            }
-        )
-    return {"sensors": sensors, "dropped": sum(s["dropped"] for s in sensors), "store": totals}
 
 
 def _attributor(given: list[str], operation: Path | None, command: str) -> Any:
