@@ -498,18 +498,34 @@ def simulate_cmd(
         typer.Option("--plan", help="A plan folder (domains.csv, addresses.csv) as really seized."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    timeline: Annotated[
+        Path | None,
+        typer.Option("--timeline", help="When each action takes effect (TOML): simulate the days."),
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="With --timeline: write PNG/SVG charts here.")
+    ] = None,
 ) -> None:
     """Walk each family's fallback chain every day: which channels stay open?
 
     Without --plan, checks the plan computed from the operation; with --plan,
     checks what was really seized (e.g. a domains.csv with refused rows removed).
-    Exits 1 when any seizable channel stays open on any day.
+    Exits 1 when any seizable channel stays open on any day. With --timeline, the
+    emulated population lives through the rollout day by day (docs/timeline.md);
+    exits 1 when any route is still open on its last day.
 
     Example: sinkhole simulate examples/megad-sim.toml --plan plan/
     """
     from sinkhole import operation as operation_mod
     from sinkhole import plan as plan_mod
     from sinkhole import simulate
+
+    if timeline is not None:
+        from sinkhole import timeline_view
+
+        if timeline_view.simulate(operation, plan_dir, timeline, out, as_json, chart):
+            raise typer.Exit(1)
+        return
 
     op = operation_mod.load(operation)
     seized = (
@@ -598,6 +614,13 @@ def serve_cmd(
         float | None,
         typer.Option("--duration", help="Stop this many seconds after starting (default: never)."),
     ] = None,
+    sensor: Annotated[
+        str | None, typer.Option("--sensor", help="This sensor's name (default: [data] sensor).")
+    ] = None,
+    ship: Annotated[
+        str | None,
+        typer.Option("--ship", help="Ship closed segments to s3://bucket/prefix or a folder."),
+    ] = None,
 ) -> None:
     """Run the sinkhole listeners for the operation's planned names; record every contact.
 
@@ -613,7 +636,7 @@ def serve_cmd(
 
     _check_seconds("--duration", duration, MAX_SERVE_SECONDS)
     op = operation_mod.load(operation)
-    config = run.config_from(op, data, dns, http, tls, workers, resolver)
+    config = run.config_from(op, data, dns, http, tls, workers, resolver, sensor, ship)
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -846,8 +869,16 @@ def _targets(op: Any, given: list[str]) -> Any:
 @app.command("population")
 def population_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
-    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=_DATA_HELP)] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL (spark://HOST:PORT …); default $SPARK_MASTER, "
+            "$SPARK_REMOTE (Spark Connect), else local[2].",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Write PNG and SVG charts here.")
@@ -877,14 +908,16 @@ def population_cmd(
         _check_folder(charts, "the charts folder")
     if ips is not None:
         _check_writable(ips, "the address table")
-    root = _data_dir(operation, data)
+    if spark_master is not None and engine != "spark":
+        raise SinkholeError("--spark-master goes with --engine spark")
+    root = _data_sources(operation, data)
     networks = _attributor(dataset or [], operation, "population")
     with _progress() as bar:
         bar.add_task(f"counting on {engine}", total=None)
-        report = population.report(root, engine, networks).as_dict()
+        report = population.report(root, engine, networks, spark_master).as_dict()
     written = []
     if ips is not None:
-        population.address_table(root, ips, engine)
+        population.address_table(root, ips, engine, spark_master)
         written.append(ips)
     if charts is not None:
         from sinkhole.charts import population_charts
@@ -951,6 +984,25 @@ def population_cmd(
         out.print(f"wrote: {path}")
 
 
+#: --data on the commands that read events.
+_DATA_HELP = "Event store: a folder or s3://bucket/prefix (repeatable: read together)."
+
+
+def _data_sources(operation: Path, data: list[str] | None) -> Any:
+    """One store folder (a Path, as before), or several folders and shared stores (Stores)."""
+    from sinkhole.events import sources
+
+    if not data:
+        return _data_dir(operation, None)
+    found = sources.stores(data)
+    single = sources.single_folder(found)
+    if single is not None:
+        return _data_dir(operation, single)
+    for folder in found.folders:
+        _data_dir(operation, folder)  # a file given as a store: one clear error
+    return found
+
+
 def _data_dir(operation: Path, data: Path | None) -> Path:
     from sinkhole import operation as operation_mod
 
@@ -992,7 +1044,7 @@ def _when(text: str | None, name: str) -> dt.datetime | None:
 @app.command("events")
 def events_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
-    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=_DATA_HELP)] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="From: ISO (UTC), today, yesterday, or 30m/2h/7d ago."),
@@ -1053,7 +1105,7 @@ def events_cmd(
     flt = store.Filter(
         _when(since, "--since"), _when(until, "--until"), family, application, src_ip, limit
     ).check()
-    root = _data_dir(operation, data)
+    root = _data_sources(operation, data)
     held: dict[str, Any] | None = None
     if family is not None and family not in families.names():
         held = store.summary(root)
@@ -1101,7 +1153,7 @@ def _write_report(table: Any, path: Path | None) -> int:
 @app.command("stats")
 def stats_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
-    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=_DATA_HELP)] = None,
     interval: Annotated[
         float, typer.Option("--interval", min=0.2, max=60, help="Seconds between samples.")
     ] = 1.0,
@@ -1113,7 +1165,7 @@ def stats_cmd(
     """
     from sinkhole import stats
 
-    root = _data_dir(operation, data)
+    root = _data_sources(operation, data)
     report = stats.sample(root, interval)
     if as_json:
         out.print(json.dumps(report, indent=2), markup=False)
@@ -1222,9 +1274,9 @@ def _today() -> dt.date:
 
 
 # commands kept in modules of their own register on `app` when imported
-from sinkhole import cli_notify  # noqa: E402
+from sinkhole import cli_blocklist, cli_dashboard, cli_notify, cli_ship  # noqa: E402
 
-__all__ = ["app", "cli_notify", "main"]
+__all__ = ["app", "cli_blocklist", "cli_dashboard", "cli_notify", "cli_ship", "main"]
 
 
 def main() -> None:
