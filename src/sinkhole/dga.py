@@ -90,7 +90,7 @@ def _parse_int(name: str, raw: ParamValue) -> int:
         raise DgaError(f"parameter {name}={raw!r} is not an integer") from None
 
 
-Period = Literal["daily", "weekly", "4-day", "10-day", "monthly", "none"]
+Period = Literal["daily", "2-day", "weekly", "4-day", "10-day", "20-day", "monthly", "none"]
 
 
 @dataclass(frozen=True)
