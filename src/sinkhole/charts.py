@@ -77,3 +77,34 @@ def _save(fig: Any, stem: Path) -> list[Path]:
     finally:
         plt.close(fig)
     return paths
+
+
+def timeline_charts(report: dict[str, Any], folder: Path) -> list[Path]:
+    """Per family: the share of machines reaching a live C&C each day, by channel."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SinkholeError(f"cannot write charts to {folder}: {exc.strerror}") from None
+    written: list[Path] = []
+    for family in report["families"]:
+        per_day = family["per_day"]
+        days = [d["day"] for d in per_day]
+        machines = max(family["machines"], 1)
+        channels = sorted({c for d in per_day for c in d["per_channel"]})
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        shares = [[d["per_channel"].get(c, 0) / machines * 100 for d in per_day] for c in channels]
+        if channels:
+            ax.stackplot(days, shares, labels=channels, step="post", alpha=0.8)
+        for reopened in family["reopened"]:
+            ax.axvline(reopened["day"], color="tab:red", linestyle=":")
+        if family["first_contained_day"] is not None:
+            ax.axvline(family["first_contained_day"], color="tab:green", linestyle="--",
+                       label=f"contained from day {family['first_contained_day']}")  # fmt: skip
+        ax.set_ylim(0, 100)
+        ax.set_xlabel(f"day of the operation (day 0 = {report['start']})")
+        ax.set_ylabel("% of machines reaching a live C&C")
+        ax.set_title(f"{family['family']}: escape routes over the rollout")
+        if channels or family["first_contained_day"] is not None:
+            ax.legend(loc="best", fontsize="small")
+        written += _save(fig, folder / f"timeline-{family['family']}")
+    return written

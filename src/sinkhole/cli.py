@@ -614,6 +614,10 @@ def serve_cmd(
         float | None,
         typer.Option("--duration", help="Stop this many seconds after starting (default: never)."),
     ] = None,
+    dashboard: Annotated[
+        str | None,
+        typer.Option("--dashboard", help="Also serve the dashboard on HOST:PORT (loopback!)."),
+    ] = None,
     sensor: Annotated[
         str | None, typer.Option("--sensor", help="This sensor's name (default: [data] sensor).")
     ] = None,
@@ -637,6 +641,12 @@ def serve_cmd(
     _check_seconds("--duration", duration, MAX_SERVE_SECONDS)
     op = operation_mod.load(operation)
     config = run.config_from(op, data, dns, http, tls, workers, resolver, sensor, ship)
+    if dashboard is not None:
+        try:
+            operation_mod.parse_address(dashboard)
+        except ValueError as exc:
+            raise SinkholeError(f"--dashboard {dashboard!r}: {exc}") from None
+        config.dashboard = dashboard
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -866,6 +876,10 @@ def _targets(op: Any, given: list[str]) -> Any:
     return targets
 
 
+#: --data on the commands that read events.
+_DATA_HELP = "Event store: a folder or s3://bucket/prefix (repeatable: read together)."
+
+
 @app.command("population")
 def population_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
@@ -982,10 +996,6 @@ def population_cmd(
     out.print(nets)
     for path in written:
         out.print(f"wrote: {path}")
-
-
-#: --data on the commands that read events.
-_DATA_HELP = "Event store: a folder or s3://bucket/prefix (repeatable: read together)."
 
 
 def _data_sources(operation: Path, data: list[str] | None) -> Any:
@@ -1194,6 +1204,13 @@ def stats_cmd(
         f"dropped: {report['dropped']:,}; unreadable files in quarantine: "
         f"{totals['quarantined']:,}"
     )
+    for shipping in report.get("shipping", []):
+        out.print(
+            f"shipping to {shipping['to']}: {shipping['shipped']:,} segments shipped, "
+            f"{shipping['pending']:,} pending ({shipping['pending_bytes'] / 1e6:,.1f} MB)"
+            + (f"; last error: {shipping['last_error']}" if shipping["last_error"] else ""),
+            markup=False,
+        )
 
 
 def _attributor(given: list[str], operation: Path | None, command: str) -> Any:

@@ -293,6 +293,22 @@ class Collisions(_Model):
     benign: tuple[str, ...] = ()
 
 
+class Registries(_Model):
+    """What the operation knows about the registries it must ask."""
+
+    #: TLDs whose registry will not act: their names are findings, like .bit's
+    not_cooperating: tuple[str, ...] = ()
+
+    @field_validator("not_cooperating")
+    @classmethod
+    def _tlds(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(v.strip().lower().strip(".") for v in values)
+        for tld in out:
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", tld):
+                raise ValueError(f'{tld!r} is not a top-level domain (e.g. "ru")')
+        return out
+
+
 class Attribution(_Model):
     """The datasets that attribute addresses to networks (`sinkhole attribute`, population)."""
 
@@ -334,6 +350,7 @@ class Operation(_Model):
     sinkhole: Sinkhole = Sinkhole()
     targets: Annotated[tuple[Target, ...], Field(min_length=1)]
     collisions: Collisions = Collisions()
+    registries: Registries = Registries()
     listeners: Listeners = Listeners()
     limits: Limits = Limits()
     data: Data = Data()

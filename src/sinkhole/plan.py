@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sinkhole import families, zones
+from sinkhole import families, tlds, zones
 from sinkhole.dga import BaseDga
 from sinkhole.exceptions import PlanError
 from sinkhole.operation import Operation, normalize_domain
@@ -223,6 +223,7 @@ def _compute(op: Operation, progress: Progress | None) -> Plan:
         for kind, extra in (("dns-servers", target.dns_servers), ("static-ips", target.static_ips)):
             if extra and kind not in seen_kinds:
                 addresses.extend(_address(ip, family.name, kind) for ip in extra)
+    unseizable += _unseizable_tlds(op, domains)
     collisions = _family_collisions(domains)
     for path in op.collisions.benign:
         collisions.extend(benign_collisions(domains, read_domain_list(op.resolve(path))))
@@ -245,6 +246,21 @@ def _hold_dga(
             hold(name, lo - skew, hi + skew, family, "dga")
         if progress is not None:
             progress(family, done, len(spans))
+
+
+def _unseizable_tlds(op: Operation, domains: dict[str, HeldDomain]) -> list[Finding]:
+    """One finding per TLD no registry will seize: its names stay open without RPZ."""
+    per_tld: dict[str, list[HeldDomain]] = {}
+    for held in domains.values():
+        per_tld.setdefault(held.tld, []).append(held)
+    out = []
+    for tld, reason in tlds.unseizable_tlds(op, set(per_tld)).items():
+        names = per_tld[tld]
+        owners = "+".join(sorted({f for h in names for f in h.families}))
+        instead = "; ".join(tlds.ALTERNATIVES)
+        detail = f"{reason}; {len(names)} planned names stay open; instead: {instead}"
+        out.append(Finding("tld", owners, f".{tld}", detail))
+    return out
 
 
 def _family_collisions(domains: dict[str, HeldDomain]) -> list[Finding]:
@@ -335,6 +351,7 @@ PLAN_ENTRIES = (
     "registries",
     "addresses.csv",
     "findings.csv",
+    "unseizable.csv",
     "zones",
     "rpz.zone",
     "plan.json",
@@ -419,9 +436,21 @@ def _write(plan: Plan, out: Path, layout: Layout) -> list[Path]:
             writer.writerows(group_rows)
     written.append(path)
 
+    # names no registry will seize are not handed to one: they go to unseizable.csv
+    unseizable = tlds.unseizable_tlds(plan.operation, set(rows))
+    path = out / "unseizable.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([*DOMAIN_COLUMNS, "reason"])
+        for tld, reason in unseizable.items():
+            writer.writerows([*row, reason] for row in rows[tld])
+    written.append(path)
+
     registries = out / "registries"
     registries.mkdir(exist_ok=True)
     for tld, group_rows in rows.items():
+        if tld in unseizable:
+            continue
         path = registries / f"{tld}.csv"
         with path.open("w", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")

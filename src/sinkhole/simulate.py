@@ -3,7 +3,8 @@
 A bot on day D walks its family's channels in order and stops at the first
 one that reaches its C&C. A channel is closed on day D when every name it
 would try that day is held by the sinkhole and every hard-coded address is
-redirected; peer-to-peer channels are never closed by seizures. The result
+redirected; peer-to-peer channels, and names under a TLD no registry will
+seize (`sinkhole.tlds`), are never closed by seizures. The result
 says, per family and day, which channels stay open, so a plan edited by hand
 (or a registry that did not act) shows where bots would slip through.
 """
@@ -16,7 +17,7 @@ import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sinkhole import families
+from sinkhole import families, tlds
 from sinkhole.exceptions import PlanError
 from sinkhole.families import Channel
 from sinkhole.operation import Operation, Target
@@ -105,6 +106,8 @@ def run(op: Operation, seized: Seized) -> list[Outcome]:
     """Walk every target family's fallback chain on every day of the window."""
     outcomes = []
     window = op.operation
+    # a name no registry will seize is open whatever the plan's files say
+    unseizable = set(tlds.unseizable_tlds(op, {tlds.tld_of(n) for n in seized.domains}))
     for target in op.targets:
         chain = _chain(target)
         outcome = Outcome(target.family, window.hold_days)
@@ -117,7 +120,9 @@ def run(op: Operation, seized: Seized) -> list[Outcome]:
                 names = list(channel.domains)
                 if channel.dga is not None:
                     names += channel.dga.generate(day, **target.dga_params)
-                missing = {n for n in names if not seized.holds(n, day)}
+                missing = {
+                    n for n in names if not seized.holds(n, day) or tlds.tld_of(n) in unseizable
+                }
                 missing |= {ip for ip in channel.ips if ip not in seized.addresses}
                 if missing:
                     outcome.open_days.setdefault(channel.kind, []).append(day)

@@ -1,0 +1,587 @@
+"""A takedown over time: day by day, which escape routes stay open while a seizure rolls out.
+
+A timeline (TOML) says when each action of the plan takes effect: the registry of
+a TLD seizes its planned names from day N, a hard-coded resolver or C&C address is
+taken down on day N, a network's resolvers apply the plan's RPZ from day N, a hold
+ends on day N. Day 0 is the operation's first day.
+
+The herders are assumed to do the worst they can: register any DGA name nobody
+holds, re-point any domain left to them, keep any resolver or address that stays
+up; a peer-to-peer channel is never closed. The emulator's population (its ISPs,
+daily rhythm and check-in interval) walks the emulator's flattened fallback chain
+(`emulate.contacts`) under the emulator's rule: a bot tries one contact per
+check-in, moves on after `retries` failures, and stays with the first one that
+reaches a live C&C. Each day is a handful of array operations over every machine,
+so a 264k-machine population runs a year in seconds.
+
+RPZ rewrites the plan's names (those in ``rpz.zone``) for the customers of the
+networks that apply it; lookups through a hard-coded resolver bypass it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import ipaddress
+import math
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sinkhole import emulate, families, tlds
+from sinkhole.emulate import Contact, Population, Settings
+from sinkhole.exceptions import SinkholeError
+from sinkhole.operation import MAX_HOLD_DAYS, Operation, locate
+from sinkhole.plan import Plan
+from sinkhole.simulate import Seized
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+Action = Literal["seize", "take-down", "rpz", "hold-ends"]
+DAY = 86400.0
+
+
+class TimelineError(SinkholeError):
+    """The timeline file is invalid."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Step(_Model):
+    """One action and the day it takes effect."""
+
+    day: int | dt.date
+    action: Action
+    tld: str | None = None
+    address: str | None = None
+    network: str | int | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _subject(self) -> Step:
+        given = [k for k in ("tld", "address", "network") if getattr(self, k) is not None]
+        wanted = {"seize": "tld", "take-down": "address", "rpz": "network"}.get(self.action)
+        if wanted is not None and given != [wanted]:
+            raise ValueError(f'action "{self.action}" takes `{wanted}` (and no other subject)')
+        if self.action == "hold-ends" and len(given) > 1:
+            raise ValueError('action "hold-ends" takes one of tld, address, network, or none')
+        return self
+
+
+class Horizon(_Model):
+    """How long to simulate, and the population that walks the chain."""
+
+    days: Annotated[int, Field(ge=1, le=MAX_HOLD_DAYS)] | None = None
+    machines: Annotated[int, Field(ge=1, le=5_000_000)] = 264_000
+    seed: int = 1
+
+
+class _File(_Model):
+    timeline: Horizon = Horizon()
+    step: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A validated timeline: from which day (0-based) each action holds, and until when."""
+
+    days: int
+    machines: int = 264_000
+    seed: int = 1
+    seize: dict[str, int] = field(default_factory=dict)
+    take_down: dict[str, int] = field(default_factory=dict)
+    rpz: dict[int, int] = field(default_factory=dict)
+    #: (kind, subject) -> first day no longer held; ("all", "") for every hold
+    ends: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def end(self, kind: str, subject: str) -> float:
+        """The first day the hold on `subject` no longer applies (inf: never ends)."""
+        return min(self.ends.get((kind, subject), math.inf), self.ends.get(("all", ""), math.inf))
+
+    def in_force(self, kind: str, subject: str, day: int) -> bool:
+        """Whether the action on `subject` holds on `day`."""
+        starts = {"tld": self.seize, "address": self.take_down}.get(kind)
+        first = starts.get(subject) if starts is not None else self.rpz.get(int(subject))
+        return first is not None and first <= day < self.end(kind, subject)
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the plan asks for: planned names with their days, addresses with their networks."""
+
+    domains: dict[str, tuple[dt.date, dt.date]]
+    addresses: dict[str, str]
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Held:
+        """The plan as computed."""
+        return cls(
+            {h.domain: (h.first_day, h.last_day) for h in plan.domains.values()},
+            {a.ip: a.network for a in plan.addresses},
+        )
+
+    @classmethod
+    def from_files(cls, folder: Path) -> Held:
+        """A plan folder's domains.csv and addresses.csv (possibly edited by hand)."""
+        seized = Seized.from_files(folder)
+        rows = csv.DictReader(io.StringIO((folder / "addresses.csv").read_text()))
+        return cls(seized.domains, {r["ip"]: r.get("network") or r["ip"] for r in rows})
+
+
+def networks() -> dict[int, int]:
+    """The simulated population's networks: ASN -> index in the emulator's ISP profiles."""
+    return {p.asn: index for index, p in enumerate(emulate.LAB_PROFILES)}
+
+
+def load(path: Path, op: Operation, held: Held) -> Timeline:
+    """Read and validate a timeline file against the operation and its plan."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TimelineError(f"{path}: no such timeline file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TimelineError(f"{path}: cannot read: {exc}") from None
+    return loads(text, op, held, path)
+
+
+def loads(text: str, op: Operation, held: Held, path: Path | None = None) -> Timeline:
+    """Validate timeline TOML text; any problem is one line naming the file and the key."""
+    where = str(path) if path else "<timeline>"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TimelineError(f"{where}: malformed TOML: {exc}") from None
+    try:
+        parsed = _File.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif not isinstance(error.get("input"), dict | list):
+            message += f" (got {error.get('input')!r})"
+        raise TimelineError(_at(where, text, loc, message)) from None
+    days = parsed.timeline.days or op.operation.hold_days
+    out = Timeline(days, parsed.timeline.machines, parsed.timeline.seed)
+    plan_tlds = {tlds.tld_of(n) for n in held.domains}
+    lab = networks()
+    for index, step in enumerate(parsed.step):
+
+        def fail(key: str, message: str, index: int = index) -> TimelineError:
+            return TimelineError(_at(where, text, ("step", index, key), message))
+
+        day = step.day
+        if isinstance(day, dt.date):
+            day = (day - op.operation.start).days
+        if not 0 <= day < days:
+            last = op.operation.start + dt.timedelta(days=days - 1)
+            raise fail(
+                "day",
+                f"day {step.day} is outside the simulated days 0-{days - 1} "
+                f"({op.operation.start}..{last}; set [timeline] days to simulate longer)",
+            )
+        if step.tld is not None:
+            tld = step.tld.lower().strip(".")
+            if tld not in plan_tlds:
+                known = " ".join(f".{t}" for t in sorted(plan_tlds)) or "none"
+                raise fail("tld", f"unknown TLD .{tld}: the plan has no names under it ({known})")
+            reason = tlds.why_unseizable(tld, op)
+            if reason is not None and step.action == "seize":
+                raise fail("tld", f"no registry can seize .{tld} ({reason}); use rpz instead")
+            subject: tuple[str, str] = ("tld", tld)
+        elif step.address is not None:
+            try:
+                ip = str(ipaddress.ip_address(step.address))
+            except ValueError:
+                raise fail("address", f"{step.address!r} is not an IP address") from None
+            if ip not in held.addresses:
+                raise fail("address", f"{ip} is not an address of the plan (addresses.csv)")
+            subject = ("address", ip)
+        elif step.network is not None:
+            text_asn = str(step.network).upper().removeprefix("AS")
+            if not text_asn.isdigit() or int(text_asn) not in lab:
+                known = ", ".join(f"AS{a}" for a in lab)
+                raise fail("network", f"unknown network {step.network!r} (simulated: {known})")
+            subject = ("network", str(int(text_asn)))
+        else:
+            subject = ("all", "")
+        kind, key = subject
+        starts = {"seize": out.seize, "take-down": out.take_down}
+        if step.action in starts:
+            table = starts[step.action]
+            table[key] = min(table.get(key, day), day)
+        elif step.action == "rpz":
+            out.rpz[int(key)] = min(out.rpz.get(int(key), day), day)
+        else:
+            out.ends[(kind, key)] = min(out.ends.get((kind, key), day), day)
+    return out
+
+
+def _at(where: str, text: str, loc: tuple[Any, ...], message: str) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    line = locate(text, loc)
+    return f"{where}:{line}: {key}: {message}" if line else f"{where}: {key}: {message}"
+
+
+@dataclass
+class Route:
+    """One way bots still reach a live C&C on a day, and who can close it."""
+
+    channel: str
+    subject: str
+    act: str
+    reason: str
+    names: list[str] = field(default_factory=list)
+    networks: list[int] = field(default_factory=list)
+    machines: int = 0
+
+    def key(self) -> tuple[str, str, str, str]:
+        """What identifies the route from day to day."""
+        return (self.channel, self.subject, self.act, self.reason)
+
+
+@dataclass
+class Day:
+    """One simulated day."""
+
+    day: int
+    date: dt.date
+    reached: int
+    machines: int
+    per_channel: dict[str, int]
+    routes: list[Route]
+
+    @property
+    def share(self) -> float:
+        """The share of machines that reached a live C&C."""
+        return self.reached / self.machines if self.machines else 0.0
+
+
+@dataclass
+class Result:
+    """One family's days under the timeline."""
+
+    family: str
+    days: list[Day]
+
+    @property
+    def first_contained(self) -> int | None:
+        """The first day on which no route was open to any machine, if any."""
+        return next((d.day for d in self.days if not d.routes), None)
+
+    def reopened(self) -> list[tuple[int, list[Route]]]:
+        """Days on which routes opened again after a day of full containment."""
+        out = []
+        for before, after in zip(self.days, self.days[1:], strict=False):
+            if not before.routes and after.routes:
+                out.append((after.day, after.routes))
+        return out
+
+    @property
+    def open_at_end(self) -> list[Route]:
+        """The routes still open on the last simulated day."""
+        return self.days[-1].routes if self.days else []
+
+
+def chain(op: Operation, family: str) -> list[Contact]:
+    """The emulator's flattened fallback chain, plus what it does not emulate (IPs, p2p).
+
+    Channels come in the family's fallback order; the analysts' additions for channels
+    the family does not declare come last, as `simulate` walks them.
+    """
+    empty = Plan(op, {}, [], [], [], [])
+    try:
+        emulated = emulate.contacts(op, empty, family)
+    except emulate.EmulateError:
+        emulated = []
+    target = next(t for t in op.targets if t.family == family)
+    out: list[Contact] = []
+    kinds = set()
+    for channel in families.get(family).channels:
+        kinds.add(channel.kind)
+        if channel.kind == "static-ips":
+            ips = (channel.ips if target.use_family_lists else ()) + target.static_ips
+            out += [Contact("static-ips", None, ip, False) for ip in dict.fromkeys(ips)]
+        elif channel.kind == "p2p":
+            out.append(Contact("p2p", None, None, False))
+        else:
+            out += [c for c in emulated if c.channel == channel.kind]
+    extra = (
+        (
+            "static-domains",
+            [Contact("static-domains", d, None, False) for d in target.static_domains],
+        ),
+        ("dns-servers", [Contact("dns-servers", None, ip, False) for ip in target.dns_servers]),
+        ("static-ips", [Contact("static-ips", None, ip, False) for ip in target.static_ips]),
+    )
+    for kind, contacts in extra:
+        if kind not in kinds:
+            out += contacts
+    return out
+
+
+class _World:
+    """Who holds what on a day, and why a name or address is still open."""
+
+    def __init__(self, op: Operation, held: Held, timeline: Timeline) -> None:
+        self.op, self.held, self.timeline = op, held, timeline
+        self.unseizable = tlds.unseizable_tlds(op, {tlds.tld_of(n) for n in held.domains})
+
+    def name_open(self, name: str, day: int) -> tuple[str, str] | None:
+        """(who must act, why) when the registry does not hold `name` on `day`, else None."""
+        tld = tlds.tld_of(name)
+        date = self.op.operation.start + dt.timedelta(days=day)
+        reason = self.unseizable.get(tld) or tlds.why_unseizable(tld, self.op)
+        if reason is not None:
+            return f"RPZ at the bots' resolvers (no registry for .{tld})", reason
+        span = self.held.domains.get(name)
+        if span is None:
+            return "the plan", "not in the plan (re-plan with a longer window)"
+        if not span[0] <= date <= span[1]:
+            return "the plan", f"the plan holds it {span[0]}..{span[1]} only (re-plan it longer)"
+        registry = f"registry of .{tld}"
+        first = self.timeline.seize.get(tld)
+        if first is None:
+            return registry, "never seizes (no seize step in the timeline)"
+        if day < first:
+            return registry, f"seizes from day {first}"
+        end = self.timeline.end("tld", tld)
+        if day >= end:
+            return registry, f"hold ended on day {int(end)}"
+        return None
+
+    def rpz(self, day: int) -> list[int]:
+        """The ASNs whose resolvers apply the RPZ on `day`."""
+        return [a for a in self.timeline.rpz if self.timeline.in_force("network", str(a), day)]
+
+    def address_open(self, ip: str, day: int) -> tuple[str, str] | None:
+        """(who must act, why) when `ip` is still up on `day`, else None."""
+        network = self.held.addresses.get(ip)
+        if network is None:
+            return f"the network of {ip}", "not in the plan"
+        act = f"the network of {ip} ({network})"
+        first = self.timeline.take_down.get(ip)
+        if first is None:
+            return act, "stays up (no take-down step in the timeline)"
+        if day < first:
+            return act, f"taken down from day {first}"
+        end = self.timeline.end("address", ip)
+        if day >= end:
+            return act, f"back up: hold ended on day {int(end)}"
+        return None
+
+
+def run(op: Operation, held: Held, timeline: Timeline) -> list[Result]:
+    """Simulate every target family's population under the timeline, day by day."""
+    settings = Settings(machines=timeline.machines, days=float(timeline.days), seed=timeline.seed)
+    pop = Population.build(settings)
+    return [_run_family(op, held, timeline, pop, t.family) for t in op.targets]
+
+
+def _run_family(
+    op: Operation, held: Held, timeline: Timeline, pop: Population, family: str
+) -> Result:
+    world = _World(op, held, timeline)
+    contacts = chain(op, family)
+    target = next(t for t in op.targets if t.family == family)
+    dga = families.get(family).dga
+    asns = [p.asn for p in pop.settings.profiles]
+    n, size, retries = pop.machines, len(contacts), max(pop.settings.retries, 1)
+    pos = np.zeros(n, dtype=np.int64)
+    fails = np.zeros(n, dtype=np.int64)
+    rhythm = _Rhythm(pop)
+    days: list[Day] = []
+    generated: dict[tuple[dt.date, ...], list[str]] = {}
+    for day in range(timeline.days):
+        date = op.operation.start + dt.timedelta(days=day)
+        names: list[str] = []
+        if dga is not None:
+            keys = tuple(dga.keys_for_day(date))
+            if keys not in generated:
+                generated[keys] = list(dict.fromkeys(dga.generate(date, **target.dga_params)))
+            names = generated[keys]
+        routes = _Routes(world, asns, day)
+        route_of = np.stack([routes.contact(c, names) for c in contacts], axis=1)
+        pos, fails, reached = _walk(
+            pop.isp, pos, fails, rhythm.checkins(day), route_of >= 0, retries
+        )
+        # machines per (network, contact) they reached, then per route and channel
+        hits = np.bincount(pop.isp[reached] * size + pos[reached], minlength=len(asns) * size)
+        per_channel: Counter[str] = Counter()
+        for k, c in zip(*np.nonzero(hits.reshape(len(asns), size)), strict=True):
+            count = int(hits[k * size + c])
+            per_channel[contacts[c].channel] += count
+            routes.found[route_of[k, c]].machines += count
+        for index, r in enumerate(routes.found):
+            r.networks = [asns[k] for k in range(len(asns)) if (route_of[k] == index).any()]
+        found = [r for r in routes.found if r.networks]
+        days.append(Day(day, date, int(reached.sum()), n, dict(per_channel), found))
+    return Result(family, days)
+
+
+class _Routes:
+    """The routes open on one day, and which one each network's bots take at each contact."""
+
+    def __init__(self, world: _World, asns: list[int], day: int) -> None:
+        self.world, self.asns, self.day = world, asns, day
+        self.rpz = set(world.rpz(day))
+        self.found: list[Route] = []
+        self._index: dict[tuple[str, str, str, str], int] = {}
+
+    def add(self, channel: str, subject: str, why: tuple[str, str], name: str = "") -> int:
+        """The index of the route (made on first use), with `name` among its names."""
+        key = (channel, subject, *why)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.found)
+            self.found.append(Route(channel, subject, why[0], why[1]))
+        if name:
+            self.found[index].names.append(name)
+        return index
+
+    def contact(self, contact: Contact, names: list[str]) -> I64:
+        """Per network: the route a bot at `contact` takes today (-1: closed)."""
+        world, day = self.world, self.day
+        out = np.full(len(self.asns), -1, dtype=np.int64)
+        rpz = np.array([asn in self.rpz for asn in self.asns], dtype=np.bool_)
+        if contact.channel == "p2p":
+            out[:] = self.add("p2p", "peer-to-peer", _P2P)
+        elif contact.channel in ("dns-servers", "static-ips"):
+            assert contact.resolver is not None
+            up = world.address_open(contact.resolver, day)
+            if up is not None:  # lookups through a hard-coded resolver bypass any RPZ
+                out[:] = self.add(contact.channel, contact.resolver, up)
+        elif contact.channel == "static-domains":
+            assert contact.domain is not None
+            why = world.name_open(contact.domain, day)
+            if why is not None:
+                out[:] = self.add("static-domains", contact.domain, why)
+                if contact.domain in world.held.domains:  # in rpz.zone
+                    out[rpz] = -1
+        elif contact.channel == "dga":
+            first_any = first_unrewritten = -1
+            for name in names:
+                why = world.name_open(name, day)
+                if why is None:
+                    continue
+                index = self.add("dga", f".{tlds.tld_of(name)}", why, name)
+                if first_any < 0:
+                    first_any = index
+                if first_unrewritten < 0 and name not in world.held.domains:
+                    first_unrewritten = index
+            out[:] = first_any
+            out[rpz] = first_unrewritten
+        return out
+
+
+_P2P = ("no seizure: peer poisoning or clean-up", "peer-to-peer, never seized")
+
+
+def _walk(
+    isp: I64, pos: I64, fails: I64, checkins: I64, open_mask: Bools, retries: int
+) -> tuple[I64, I64, Bools]:
+    """One day of the emulator's fallback rule for every machine at once.
+
+    A check-in tries the contact at `pos`; a closed one counts a failure and after
+    `retries` of them the bot moves to the next contact (wrapping around); an open one
+    reaches the C&C and the bot stays. Returns the new positions, failures and who reached.
+    """
+    size = open_mask.shape[1]
+    # distance from each start position to the next open contact (size: none is open)
+    ahead = (np.arange(size)[:, None] + np.arange(size)[None, :]) % size
+    rolled = open_mask[:, ahead]  # [network, start, offset]
+    anything = rolled.any(axis=2)
+    distance = np.where(anything, rolled.argmax(axis=2), size)
+    j = distance[isp, pos]
+    needed = np.where(j == 0, 1, retries - fails + (j - 1) * retries + 1)
+    reached = (j < size) & (checkins >= needed)
+    total = fails + checkins
+    new_pos = np.where(reached, (pos + j) % size, (pos + total // retries) % size)
+    new_fails = np.where(reached, 0, total % retries)
+    return new_pos.astype(np.int64), new_fails.astype(np.int64), reached
+
+
+class _Rhythm:
+    """The emulator's check-in schedule and daily rhythm, counted per machine and day.
+
+    The same schedule `emulate` draws check-in by check-in (phase + k x interval, on
+    line when always on or inside the local waking hours, infected from `born` until
+    `cleaned`), counted per day with interval arithmetic instead of one row per check-in.
+    """
+
+    def __init__(self, pop: Population) -> None:
+        self.pop = pop
+        self.interval, self.phase = pop.interval, pop.phase
+        # seconds since the start at which a machine's waking hours begin, modulo a day
+        self.wake_at = np.mod((pop.wake - pop.tz) * 3600.0, DAY)
+        self.awake = pop.awake_hours * 3600.0
+        self.duration = pop.settings.days * DAY
+
+    def _count(self, low: F64, high: F64) -> F64:
+        """Check-ins with a time in [low, high), per machine."""
+        lo = np.maximum(np.ceil((low - self.phase) / self.interval), 0.0)
+        hi = np.ceil((high - self.phase) / self.interval)
+        return np.asarray(np.maximum(hi - lo, 0.0), dtype=np.float64)
+
+    def checkins(self, day: int) -> I64:
+        """How many check-ins each machine makes on line on `day` (0-based)."""
+        pop = self.pop
+        start = np.maximum(day * DAY, pop.born)
+        end = np.minimum(np.minimum((day + 1) * DAY, pop.cleaned), self.duration + 1e-6)
+        total = np.where(pop.always_on, self._count(start, end), 0.0)
+        # the waking stretch that began the day before, and the one that begins today
+        for shift in (-DAY, 0.0):
+            begin = day * DAY + shift + self.wake_at
+            low = np.maximum(begin, start)
+            high = np.minimum(begin + self.awake, end)
+            total += np.where(pop.always_on | (high <= low), 0.0, self._count(low, high))
+        return total.astype(np.int64)
+
+
+def report(op: Operation, results: list[Result]) -> dict[str, Any]:
+    """The results as one JSON-ready document."""
+
+    def routes(items: list[Route]) -> list[dict[str, Any]]:
+        return [vars(r) for r in items]
+
+    return {
+        "operation": op.operation.name,
+        "start": op.operation.start.isoformat(),
+        "families": [
+            {
+                "family": r.family,
+                "machines": r.days[0].machines if r.days else 0,
+                "first_contained_day": r.first_contained,
+                "reopened": [{"day": d, "routes": routes(rs)} for d, rs in r.reopened()],
+                "open_at_end": routes(r.open_at_end),
+                "per_day": [
+                    {
+                        "day": d.day,
+                        "date": d.date.isoformat(),
+                        "reached": d.reached,
+                        "share": round(d.share, 6),
+                        "per_channel": d.per_channel,
+                        "routes": routes(d.routes),
+                    }
+                    for d in r.days
+                ],
+            }
+            for r in results
+        ],
+    }
