@@ -90,7 +90,9 @@ def _parse_int(name: str, raw: ParamValue) -> int:
         raise DgaError(f"parameter {name}={raw!r} is not an integer") from None
 
 
-Period = Literal["daily", "2-day", "weekly", "4-day", "10-day", "20-day", "monthly", "none"]
+Period = Literal[
+    "daily", "2-day", "weekly", "4-day", "10-day", "20-day", "half-month", "monthly", "none"
+]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class DgaInfo:
     #: First and last year the family's bots were seen using this DGA (public record; the
     #: module docstring cites it). None: unknown, and the reverse index covers recent years.
     active_years: tuple[int, int] | None = None
+    #: False when a period's list length varies (Pitou's undefined last letters); per_period
+    #: is then the most a period can hold.
+    exact_count: bool = True
 
     @property
     def per_day(self) -> int:
