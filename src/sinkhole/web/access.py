@@ -68,7 +68,7 @@ def load_token(folder: Path) -> tuple[str, bool]:
     if text:
         if len(text) < 32:
             raise AccessError(
-                f"{path}: too short to be a dashboard token (remove it for a new one)"
+                f"{path}: not a dashboard token (too short; remove it and a new one is made)"
             )
         if os.stat(path).st_mode & 0o077:
             os.chmod(path, 0o600)
