@@ -1291,9 +1291,9 @@ def _today() -> dt.date:
 
 
 # commands kept in modules of their own register on `app` when imported
-from sinkhole import cli_blocklist, cli_dashboard, cli_notify, cli_ship  # noqa: E402
+from sinkhole import cli_blocklist, cli_dashboard, cli_notify, cli_ship, cli_verify  # noqa: E402
 
-__all__ = ["app", "cli_blocklist", "cli_dashboard", "cli_notify", "cli_ship", "main"]
+__all__ = ["app", "cli_blocklist", "cli_dashboard", "cli_notify", "cli_ship", "cli_verify", "main"]
 
 
 def main() -> None:
