@@ -5,9 +5,13 @@
   let minutes = null;
   let hours = null;
 
+  /* The last hour as sixty one-minute slots (minutes without contacts show as zero). */
   function minuteChart(perMinute) {
-    const labels = perMinute.map(([t]) => t.slice(11, 16));
-    const values = perMinute.map(([, n]) => n);
+    const seen = new Map(perMinute.map(([t, n]) => [t.slice(0, 16), n]));
+    const now = Math.floor(Date.now() / 60000) * 60000;
+    const slots = Array.from({ length: 60 }, (_, i) => new Date(now - (59 - i) * 60000).toISOString().slice(0, 16));
+    const labels = slots.map((t) => t.slice(11, 16));
+    const values = slots.map((t) => seen.get(t) || 0);
     if (!minutes) {
       minutes = new Chart(document.getElementById("chart-minutes"), {
         type: "bar",
