@@ -68,6 +68,8 @@ class ServeConfig:
     flush_interval: float = 0.25
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    #: HOST:PORT of the dashboard, run as a child process beside (not in) the workers.
+    dashboard: str | None = None
 
 
 def config_from(
@@ -322,7 +324,7 @@ def _exit_with_starter() -> None:
 
 
 #: What a store folder holds; a folder with anything else is not the store's to tighten.
-_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock"}
+_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock", "dashboard.token"}
 
 
 def _private_data_folder(folder: Path) -> None:
@@ -383,6 +385,7 @@ def _serve(
         s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
     workers = _Workers()
+    dashboard: Any = None
     generation = 0
     died: list[str] = []
     try:
@@ -390,6 +393,11 @@ def _serve(
         del current  # the workers have it; the parent needs only new ones
         workers.wait_ready()
         claims.release(held)  # the workers hold the ports now
+        if config.dashboard is not None:
+            from sinkhole.web.server import start as start_dashboard
+
+            dashboard = start_dashboard(config.operation_path, config.data_dir, config.dashboard)
+            say(f"dashboard {dashboard.url}")
         say(f"planned names: {planned:,}; workers: {config.workers}; events: {config.data_dir}")
         for line in listener_lines(config):
             say(f"listening {line}")
@@ -422,6 +430,8 @@ def _serve(
                 if not proc.is_alive()
             ]
     finally:
+        if dashboard is not None:
+            dashboard.stop()
         workers.stop()
         claims.release(held)
         _remove_tables(config.data_dir)
