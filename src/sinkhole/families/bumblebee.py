@@ -3,21 +3,22 @@
 Bumblebee is a malware loader first seen in March 2022 (Google TAG,
 Proofpoint, April 2022) that took over from BazarLoader as an access broker's
 tool for ransomware crews; Europol's Operation Endgame (May 2024) disrupted
-its infrastructure. Builds seen from 2023 carry a domain generation
-algorithm, the only channel modelled here (other builds use C&C addresses
-from their configuration, not published as a list).
+its infrastructure. Some builds carry a domain generation algorithm
+(published by J. Bader in September 2023), the only channel modelled here;
+other builds use C&C addresses from their configuration, not published as a
+list.
 
 Algorithm (J. Bader, baderj/domain_generation_algorithms ``bumblebee/``,
 September 2023): the seed is a build string read as a little-endian integer
 (``TEST_SEE`` in the published sample) plus ``s | ((m + 256) << 8)`` plus a
-year, where the build that publishes the example uses fixed values
-``s = 32``, ``m = 13``, ``y = 1899`` (no clock). The generator step is
+year ``y``; the build of the published example uses the fixed values
+``s = 32``, ``m = 13``, ``y = 1899`` instead of the clock. The generator step is
 ``r = 1664525 r + 1013904223 (mod 2**64)`` followed by 32 rounds of
 ``r = r >> 1``, XORed with 0xF5000000 when the bit shifted out was 1. Each
 of 100 names has 11 characters ``"a-z0-9"[r mod 36]``, one step each, and
 ``.life``. Builds that take ``s``, ``m`` and ``y`` from the clock (seconds,
-month - 1, year) make a list per second of a month; they have no published
-sample and are not modelled.
+month - 1, year) make 60 lists a month, one per value of the seconds; they
+have no published sample and are not modelled.
 
 Active years: 2023-2024. Bader published the DGA in September 2023 and
 Operation Endgame took the loader's infrastructure down in May 2024; the

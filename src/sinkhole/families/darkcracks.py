@@ -1,7 +1,7 @@
 """darkcracks: the DarkCracks payload-delivery framework and its one-name-a-day DGA.
 
 DarkCracks, described by Qianxin's XLab in 2024, is a payload-delivery
-framework planted on compromised web and IoT hosts; its "runner" component
+framework that runs on compromised hosts; its "runner" component
 derives a C&C name a day with the algorithm below, the only channel modelled.
 
 Algorithm (XLab, "Uncovering DarkCracks Payload Delivery Framework", 2024;

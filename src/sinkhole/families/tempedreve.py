@@ -1,11 +1,10 @@
 """tempedreve: the Tempedreve trojan and its one-name-a-day DGA that walks back in time.
 
-Tempedreve is a Windows trojan (click fraud and information theft) described by
-AnubisNetworks, whose report covers a time-independent DGA; J. Bader analysed
-a time-dependent build in May 2017 (sample MD5
-a1310a8d9a6a51be4a6600a2be7ddab2; baderj/domain_generation_algorithms
-``tempedreve/``). Its C&C names come from that DGA, the only channel
-modelled here.
+Tempedreve is a Windows trojan described by AnubisNetworks, whose report
+covers a time-independent DGA; J. Bader analysed a time-dependent build in
+May 2017 (sample MD5 a1310a8d9a6a51be4a6600a2be7ddab2;
+baderj/domain_generation_algorithms ``tempedreve/``). Its C&C names come
+from that DGA, the only channel modelled here.
 
 Algorithm: for a day ``d`` (days since 1970-01-01) the seed is
 ``s = 1664525 d + 1013904223 (mod 2**32)``; the generator step is
