@@ -266,3 +266,23 @@ def test_dashboard_command_refuses_bad_arguments(tmp_path: Path, emulated: Store
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 2 and message in stderr and stdout == ""
         assert stderr.count("\n") == 1
+
+
+def test_notification_status_comes_from_the_ledger(store_copy: Store, tmp_path: Path) -> None:
+    from sinkhole import attribution, notify
+    from sinkhole.notify.ledger import Ledger
+    from sinkhole.web import figures
+
+    out = tmp_path / "notify"
+    sources = Sources(store_copy.data, store_copy.operation, out, ["lab"])
+    context = figures.Context(sources, attribution.lab(), {})
+    assert figures.notifications(context)["available"] is False  # no ledger yet: said, not failed
+    reporter = notify.Reporter("Lab CERT", "cert@sinkhole.example", "lab takedown")
+    notify.run(store_copy.data, out, attribution.lab(), reporter, None)
+    status = figures.notifications(context)
+    with Ledger(out, create=False) as ledger:
+        entries = ledger.entries()
+        assert status["per_state"] == ledger.totals()
+    assert status["available"] and status["reports"] == len(entries) > 0
+    assert status["addresses"] == sum(e.addresses for e in entries)
+    assert {row["contact"] for row in status["latest"]} == {e.contact for e in entries}

@@ -250,6 +250,9 @@ def _fingerprint(sources: Sources) -> tuple[Any, ...]:
             except FileNotFoundError:
                 continue
             marks.append((path.name, info.st_size, info.st_mtime_ns))
+    for path in sorted(root.glob("*.sqlite*")):  # the blocklist's listing
+        with contextlib.suppress(FileNotFoundError):
+            marks.append((path.name, path.stat().st_mtime_ns))
     for extra in (sources.operation_path, sources.notify_dir):
         if extra is not None:
             for path in [extra, *(extra.glob("*.sqlite*") if extra.is_dir() else [])]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import threading
@@ -362,16 +363,23 @@ def notifications(ctx: Context) -> dict[str, Any]:
 
 
 def listings(ctx: Context) -> dict[str, Any]:
-    """The blocklist's listings, where the blocklist room exists and has state for this store."""
+    """The blocklist's listed addresses per family and its serial, where a listing exists."""
     try:
-        from sinkhole import blocklist  # type: ignore[attr-defined, unused-ignore]
+        # imported by name: a build without the blocklist room still serves the rest
+        policy = importlib.import_module("sinkhole.blocklist.policy")
+        state = importlib.import_module("sinkhole.blocklist.state")
     except ImportError:
         return {"available": False, "reason": "this version has no blocklist"}
-    status = getattr(blocklist, "status", None)
-    if not callable(status):
-        return {"available": False, "reason": "the blocklist gives no status"}
-    data = status(ctx.sources.data_dir)
-    return {"available": True, **(data if isinstance(data, dict) else {"status": data})}
+    root = ctx.sources.data_dir
+    if not Path(state.db_path(root)).is_file():
+        return {"available": False, "reason": "no listing for this store (sinkhole blocklist)"}
+    per_family = {str(k): int(v) for k, v in policy.families_in(root).items()}
+    return {
+        "available": True,
+        "listed": sum(per_family.values()),
+        "per_family": per_family,
+        "serial": int(state.serial(root)),
+    }
 
 
 #: The analyses, in the order they run (summary first: the others reuse its report).

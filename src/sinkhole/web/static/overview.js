@@ -91,7 +91,8 @@
     const lists = await S.get("/api/listings");
     const l = lists.data;
     S.setText("listing-status", !l ? "" : !l.available ? `listings: ${l.reason}` :
-      `listings: ${Object.entries(l).filter(([k]) => k !== "available").map(([k, v]) => `${k} ${typeof v === "number" ? S.count(v) : JSON.stringify(v)}`).join(", ")}`);
+      `listings: ${S.count(l.listed)} addresses listed (serial ${l.serial}) — ` +
+      Object.entries(l.per_family).map(([k, v]) => `${k || "other"} ${S.count(v)}`).join(", "));
   }
 
   document.getElementById("refresh").addEventListener("click", async (event) => {
