@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 
 from sinkhole.dga import BaseDga, DgaInfo
 from sinkhole.families import Channel, Family
 from sinkhole.types import ParamValue
 
 _TLDS = ("com", "net", "org", "info")
+_SUFFIXES = tuple("." + tld for tld in _TLDS)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 _KEPT = 365
 _M32 = 0xFFFFFFFF
@@ -42,21 +44,22 @@ _M32 = 0xFFFFFFFF
 START = dt.date(2015, 3, 23)
 
 
+@lru_cache(maxsize=4096)
 def name_of_day(day: dt.date) -> str:
-    """The one name seeded by `day`."""
+    """The one name seeded by `day` (cached: a bot date reuses the previous 364 days' names)."""
     seed = (1664525 * (day.toordinal() - _EPOCH) + 1013904223) & _M32
+    # the shuffle and the label both walk the generator from the seed: one walk serves both
+    steps = [seed]
+    r = seed
+    for _ in range(25):
+        r = (16843009 * r + 65805) & _M32
+        steps.append(r)
     letters = bytearray(b"abcdefghijklmnopqrstuvwxyz")
-    r = seed
-    for j in range(26):
-        i = r % 26
+    for j, value in enumerate(steps):
+        i = value % 26
         letters[j], letters[i] = letters[i], letters[j]
-        r = (16843009 * r + 65805) & _M32
-    label = bytearray()
-    r = seed
-    for _ in range(seed % 5 + 7):
-        label.append(letters[r % 26])
-        r = (16843009 * r + 65805) & _M32
-    return label.decode("ascii") + "." + _TLDS[seed & 3]
+    label = bytes(letters[value % 26] for value in steps[: seed % 5 + 7])
+    return label.decode("ascii") + _SUFFIXES[seed & 3]
 
 
 class TempedreveDga(BaseDga):
