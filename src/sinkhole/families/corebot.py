@@ -22,6 +22,9 @@ seed, 0x1DBA8930.
 Active years: 2015-2016. X-Force reported CoreBot in August 2015 and its DGA
 went live in September 2015 (Bader); the end is not published, so we cover the
 following year too.
+
+The generator here computes every LCG state a day can use at once: state k is
+``a_k start + b_k (mod 2^32)`` with coefficients tabulated once (numpy).
 """
 
 from __future__ import annotations
@@ -29,16 +32,35 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+import numpy as np
+import numpy.typing as npt
+
 from sinkhole.dga import BaseDga, DgaInfo, DgaParam
 from sinkhole.families import Channel, Family
 from sinkhole.types import ParamValue
 
 _COUNT = 40
 _MASK = 0xFFFFFFFF
-_CHARS = "abcdefghijklmnopqrstuvwxy012345678"
+_CHARS = np.frombuffer(b"abcdefghijklmnopqrstuvwxy012345678", dtype=np.uint8)
 _SUFFIX = ".ddns.net"
 #: the published example's seed (Bader's analysed sample)
 DEFAULT_SEED = 0x1DB98930
+#: most LCG states one day uses: per name one for the length and at most 23 letters
+_MAX_STATES = _COUNT * 24
+
+
+def _affine_steps() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Arrays a, b with LCG state k (from 1) = a[k] * start + b[k] (mod 2^32)."""
+    a, b = 1, 0
+    muls, adds = [], []
+    for _ in range(_MAX_STATES):
+        a, b = (1664525 * a) & _MASK, (1664525 * b + 1013904223) & _MASK
+        muls.append(a)
+        adds.append(b)
+    return np.array(muls, dtype=np.uint64), np.array(adds, dtype=np.uint64)
+
+
+_MULS, _ADDS = _affine_steps()
 
 
 def start_value(date: dt.date, seed: int) -> int:
@@ -75,16 +97,18 @@ class CorebotDga(BaseDga):
 
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
         """The day's 40 names, in the bot's order."""
-        r = start_value(key, int(params["seed"]))
-        chars = _CHARS
+        start = start_value(key, int(params["seed"]))
+        # every LCG state is an affine function of the start (mod 2^32; uint64 arithmetic
+        # wraps mod 2^64, which keeps the low 32 bits exact): all 960 the day can use at once
+        states = (_MULS * np.uint64(start) + _ADDS) & np.uint64(_MASK)
+        text = _CHARS[states % np.uint64(34)].tobytes().decode()
+        lengths = (states % np.uint64(12)).tolist()
         out: list[str] = []
+        at = 0
         for _ in range(_COUNT):
-            r = (1664525 * r + 1013904223) & _MASK
-            label = []
-            for _ in range(12 + r % 12):
-                r = (1664525 * r + 1013904223) & _MASK
-                label.append(chars[r % 34])
-            out.append("".join(label) + _SUFFIX)
+            length = 12 + lengths[at]
+            out.append(text[at + 1 : at + 1 + length] + _SUFFIX)
+            at += 1 + length
         return out
 
 

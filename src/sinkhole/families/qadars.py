@@ -20,12 +20,19 @@ here, with the corrected Monday-to-Sunday weeks, it is the week of Monday
 Active years: 2016-2017. Qadars itself dates from 2013 (ESET), but the DGA
 builds are those of Bader's samples, April 2016 to March 2017; the end is not
 published.
+
+The generator here computes a week's 2600 states at once: state k is
+``a_k start + b_k (mod 2^31)`` with coefficients tabulated per seed (numpy).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
 
 from sinkhole.dga import BaseDga, DgaInfo, DgaParam
 from sinkhole.families import Channel, Family
@@ -35,11 +42,23 @@ _COUNT = 200
 _LABEL = 12
 _MUL = 1043968403
 _MASK31 = 0x7FFFFFFF
-_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_CHARS = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)
 _UNIX = dt.date(1970, 1, 1)
 TLD_SETS = {"com-org-net": ("com", "org", "net"), "net-org-top": ("net", "org", "top")}
 #: the published list's seed (Bader's April 2016 sample)
 DEFAULT_SEED = 0x89F5
+
+
+@functools.lru_cache(maxsize=16)
+def _affine_steps(seed: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Arrays a, b with state k = a[k] * start + b[k] (mod 2^31), for the week's 2600 states."""
+    a, b = 1, 0
+    muls, adds = [], []
+    for _ in range(_COUNT * (_LABEL + 1)):
+        a, b = (-_MUL * a) & _MASK31, (seed - _MUL * b) & _MASK31
+        muls.append(a)
+        adds.append(b)
+    return np.array(muls, dtype=np.uint64), np.array(adds, dtype=np.uint64)
 
 
 class QadarsDga(BaseDga):
@@ -79,17 +98,14 @@ class QadarsDga(BaseDga):
         """The week's 200 names, in the bot's order."""
         seed = int(params["seed"])
         tlds = tuple("." + tld for tld in TLD_SETS[str(params["tld_set"])])
-        r = (key - _UNIX).days * 86400
-        chars = _CHARS
-        out: list[str] = []
-        for _ in range(_COUNT):
-            label = []
-            for _ in range(_LABEL):
-                r = (seed - _MUL * r) & _MASK31
-                label.append(chars[r % 36])
-            r = (seed - _MUL * r) & _MASK31
-            out.append("".join(label) + tlds[r % 3])
-        return out
+        # every state is an affine function of the start (mod 2^31): computed all at once
+        start = ((key - _UNIX).days * 86400) & _MASK31
+        a, b = _affine_steps(seed)
+        states = (a * np.uint64(start) + b) & np.uint64(_MASK31)
+        text = _CHARS[states % np.uint64(36)].tobytes().decode()
+        tld_of = (states[_LABEL :: _LABEL + 1] % np.uint64(3)).tolist()
+        step = _LABEL + 1
+        return [text[i * step : i * step + _LABEL] + tlds[tld] for i, tld in enumerate(tld_of)]
 
 
 FAMILY = Family(
