@@ -152,10 +152,12 @@ def test_the_walk_is_the_emulators() -> None:
     assert reached[-1] > 0
 
 
-def test_check_ins_are_counted_as_the_emulator_draws_them() -> None:
-    settings = emulate.Settings(
-        machines=2000, days=4.0, seed=5, new_share=0.3, cleanup_per_day=0.2, tz_spread_hours=3
-    )
+@pytest.mark.parametrize(
+    "behaviours",
+    [{}, {"new_share": 0.3, "cleanup_per_day": 0.2, "tz_spread_hours": 3, "evening_share": 0.3}],
+)
+def test_check_ins_are_counted_as_the_emulator_draws_them(behaviours: dict[str, float]) -> None:
+    settings = emulate.Settings(machines=2000, days=4.0, seed=5, **behaviours)  # type: ignore[arg-type]
     pop = emulate.Population.build(settings)
     who, when = emulate._schedule(pop, 0, pop.machines, settings.days * 86400)
     on = pop.online(who, when, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))

@@ -342,19 +342,38 @@ class _World:
     def __init__(self, op: Operation, held: Held, timeline: Timeline) -> None:
         self.op, self.held, self.timeline = op, held, timeline
         self.unseizable = tlds.unseizable_tlds(op, {tlds.tld_of(n) for n in held.domains})
+        # per name, what does not change from day to day: its TLD, why no registry holds it
+        # (if so), its planned days; a year of a big DGA asks about each name many times
+        self._names: dict[str, tuple[str, tuple[str, str] | None, tuple[dt.date, dt.date] | None]]
+        self._names = {}
+        self._registry: dict[tuple[str, int], tuple[str, str] | None] = {}
 
     def name_open(self, name: str, day: int) -> tuple[str, str] | None:
         """(who must act, why) when the registry does not hold `name` on `day`, else None."""
-        tld = tlds.tld_of(name)
-        date = self.op.operation.start + dt.timedelta(days=day)
-        reason = self.unseizable.get(tld) or tlds.why_unseizable(tld, self.op)
-        if reason is not None:
-            return f"RPZ at the bots' resolvers (no registry for .{tld})", reason
-        span = self.held.domains.get(name)
+        known = self._names.get(name)
+        if known is None:
+            tld = tlds.tld_of(name)
+            reason = self.unseizable.get(tld) or tlds.why_unseizable(tld, self.op)
+            nobody = (
+                None
+                if reason is None
+                else (f"RPZ at the bots' resolvers (no registry for .{tld})", reason)
+            )
+            known = self._names[name] = (tld, nobody, self.held.domains.get(name))
+        tld, nobody, span = known
+        if nobody is not None:
+            return nobody
         if span is None:
-            return "the plan", "not in the plan (re-plan with a longer window)"
+            return _NOT_PLANNED
+        date = self.op.operation.start + dt.timedelta(days=day)
         if not span[0] <= date <= span[1]:
             return "the plan", f"the plan holds it {span[0]}..{span[1]} only (re-plan it longer)"
+        key = (tld, day)
+        if key not in self._registry:
+            self._registry[key] = self._registry_open(tld, day)
+        return self._registry[key]
+
+    def _registry_open(self, tld: str, day: int) -> tuple[str, str] | None:
         registry = f"registry of .{tld}"
         first = self.timeline.seize.get(tld)
         if first is None:
@@ -399,23 +418,16 @@ def _run_family(
 ) -> Result:
     world = _World(op, held, timeline)
     contacts = chain(op, family)
-    target = next(t for t in op.targets if t.family == family)
-    dga = families.get(family).dga
     asns = [p.asn for p in pop.settings.profiles]
     n, size, retries = pop.machines, len(contacts), max(pop.settings.retries, 1)
     pos = np.zeros(n, dtype=np.int64)
     fails = np.zeros(n, dtype=np.int64)
     rhythm = _Rhythm(pop)
     days: list[Day] = []
-    generated: dict[tuple[dt.date, ...], list[str]] = {}
+    lists = _dga_lists(op, timeline, family)
     for day in range(timeline.days):
         date = op.operation.start + dt.timedelta(days=day)
-        names: list[str] = []
-        if dga is not None:
-            keys = tuple(dga.keys_for_day(date))
-            if keys not in generated:
-                generated[keys] = list(dict.fromkeys(dga.generate(date, **target.dga_params)))
-            names = generated[keys]
+        names = lists[day] if lists else []
         routes = _Routes(world, asns, day)
         route_of = np.stack([routes.contact(c, names) for c in contacts], axis=1)
         pos, fails, reached = _walk(
@@ -490,7 +502,39 @@ class _Routes:
         return out
 
 
+_NOT_PLANNED = ("the plan", "not in the plan (re-plan with a longer window)")
 _P2P = ("no seizure: peer poisoning or clean-up", "peer-to-peer, never seized")
+
+
+def _dga_lists(op: Operation, timeline: Timeline, family: str) -> list[list[str]]:
+    """Each simulated day's DGA names in the bots' order (repeats dropped), made in batches.
+
+    The same lists `generate` gives day by day; a DGA that computes several periods
+    together (Necurs: a year of 4-day buckets as NumPy lanes) does it in one call.
+    """
+    dga = families.get(family).dga
+    if dga is None:
+        return []
+    target = next(t for t in op.targets if t.family == family)
+    first = op.operation.start
+    dga.check_dates(first, first + dt.timedelta(days=timeline.days - 1))
+    params = dga.params(target.dga_params)
+    keys_per_day = [
+        dga.keys_for_day(first + dt.timedelta(days=day)) for day in range(timeline.days)
+    ]
+    keys = sorted({k for ks in keys_per_day for k in ks})
+    made: dict[dt.date, list[str]] = {}
+    for at in range(0, len(keys), 32):
+        batch = keys[at : at + 32]
+        made.update(zip(batch, dga.domains_for_keys(batch, params), strict=True))
+    lists: dict[tuple[dt.date, ...], list[str]] = {}
+    out = []
+    for day_keys in keys_per_day:
+        key = tuple(day_keys)
+        if key not in lists:
+            lists[key] = list(dict.fromkeys(n for k in day_keys for n in made[k]))
+        out.append(lists[key])
+    return out
 
 
 def _walk(
@@ -527,31 +571,51 @@ class _Rhythm:
 
     def __init__(self, pop: Population) -> None:
         self.pop = pop
-        self.interval, self.phase = pop.interval, pop.phase
+        on = pop.always_on
+        self.steady = np.flatnonzero(on)
+        self.waking = np.flatnonzero(~on)
+        w = self.waking
+        self.interval = (pop.interval[self.steady], pop.interval[w])
+        self.phase = (pop.phase[self.steady], pop.phase[w])
         # seconds since the start at which a machine's waking hours begin, modulo a day
-        self.wake_at = np.mod((pop.wake - pop.tz) * 3600.0, DAY)
-        self.awake = pop.awake_hours * 3600.0
+        self.wake_at = np.mod((pop.wake[w] - pop.tz[w]) * 3600.0, DAY)
+        self.awake = pop.awake_hours[w] * 3600.0
         self.duration = pop.settings.days * DAY
+        # infected all along (the emulator's default): no per-machine clipping needed
+        self.infected = (pop.born, pop.cleaned)
+        self.always = not pop.born.any() and bool(np.isinf(pop.cleaned).all())
 
-    def _count(self, low: F64, high: F64) -> F64:
+    @staticmethod
+    def _count(phase: F64, interval: F64, low: F64 | float, high: F64 | float) -> F64:
         """Check-ins with a time in [low, high), per machine."""
-        lo = np.maximum(np.ceil((low - self.phase) / self.interval), 0.0)
-        hi = np.ceil((high - self.phase) / self.interval)
+        lo = np.maximum(np.ceil((low - phase) / interval), 0.0)
+        hi = np.ceil((high - phase) / interval)
         return np.asarray(np.maximum(hi - lo, 0.0), dtype=np.float64)
 
     def checkins(self, day: int) -> I64:
         """How many check-ins each machine makes on line on `day` (0-based)."""
-        pop = self.pop
-        start = np.maximum(day * DAY, pop.born)
-        end = np.minimum(np.minimum((day + 1) * DAY, pop.cleaned), self.duration + 1e-6)
-        total = np.where(pop.always_on, self._count(start, end), 0.0)
-        # the waking stretch that began the day before, and the one that begins today
-        for shift in (-DAY, 0.0):
-            begin = day * DAY + shift + self.wake_at
-            low = np.maximum(begin, start)
-            high = np.minimum(begin + self.awake, end)
-            total += np.where(pop.always_on | (high <= low), 0.0, self._count(low, high))
-        return total.astype(np.int64)
+        begin, end = day * DAY, min((day + 1) * DAY, self.duration + 1e-6)
+        out = np.zeros(self.pop.machines, dtype=np.int64)
+        start: F64 | float = begin
+        stop: F64 | float = end
+        for part, index in enumerate((self.steady, self.waking)):
+            if not self.always:
+                born, cleaned = self.infected
+                start = np.maximum(begin, born[index])
+                stop = np.minimum(end, cleaned[index])
+            phase, interval = self.phase[part], self.interval[part]
+            if part == 0:
+                out[index] = self._count(phase, interval, start, stop)
+                continue
+            # the waking stretch that began the day before, and the one that begins today
+            total = np.zeros(len(index))
+            for shift in (-DAY, 0.0):
+                opens = begin + shift + self.wake_at
+                low = np.maximum(opens, start)
+                high = np.minimum(opens + self.awake, stop)
+                total += self._count(phase, interval, low, np.maximum(high, low))
+            out[index] = total
+        return out
 
 
 def report(op: Operation, results: list[Result]) -> dict[str, Any]:
