@@ -13,6 +13,7 @@ from bench import (
     population_grid,
     population_other,
     servers,
+    timeline,
 )
 
 SUITES = {
@@ -28,6 +29,7 @@ SUITES = {
     "population-other": population_other.bench_population_other,
     "attribution": attribution.bench_attribution,
     "notify": notify.bench_notify,
+    "timeline": timeline.bench_timeline,
 }
 
 
