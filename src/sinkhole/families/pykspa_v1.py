@@ -1,11 +1,12 @@
 """pykspa-v1: the precursor Pykspa DGA (Skype worm), 5000 names per two days.
 
 Pykspa is a worm spreading over Skype (2013 on) that also reaches its C&C
-through generated names. J. Bader described two DGAs: this earlier
-"precursor" one and the improved one with a noise set (``pykspa-v2``)
-("The DGA of Pykspa", 2015; baderj/domain_generation_algorithms
-``pykspa/precursor``). DGArchive lists it as pykspa_v1. No static C&C names
-are described.
+through generated names. J. Bader described two DGAs: the improved one with
+a noise set (``pykspa-v2``; "The DGA of Pykspa", 2015-03) and this simpler
+precursor ("Pykspa's inferior DGA version", 2015-07,
+http://johannesbader.ch/2015/07/pykspas-inferior-dga-version/;
+baderj/domain_generation_algorithms ``pykspa/precursor``). DGArchive lists it
+as pykspa_v1. No static C&C names are described.
 
 The algorithm in words: the seed is the number of whole two-day periods since
 the Unix epoch (the bot uses its local clock; we use UTC). For name ``n`` =
@@ -16,9 +17,10 @@ i*(r mod 4567 + r mod 19))) mod 26`` (each product mod 2**32); after each
 letter ``r`` becomes ``(r + i) >> (i*i mod 32)`` (a local copy; the next
 name starts again from the squared state).
 
-Active years: 2014-2015. Bader analysed the precursor in 2015 from samples then
-in circulation (the published list is seeded 2015-08-31), when the improved
-DGA was already spreading; we chose the year before and that year.
+Active years: 2014-2015. Bader analysed the precursor in July 2015 from
+samples then in circulation (the published list is seeded 2015-08-31), when
+the improved DGA was already spreading; we chose the year before and that
+year.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class PykspaV1Dga(BaseDga):
                 maximum=1 << 16,
             ),
         ),
-        reference="J. Bader, 'The DGA of Pykspa' (2015); baderj/domain_generation_algorithms",
+        reference="http://johannesbader.ch/2015/07/pykspas-inferior-dga-version/",
         notes="periods are two days counted from 1970-01-01 (UTC here; the bot's local clock)",
     )
 
@@ -91,7 +93,8 @@ FAMILY = Family(
     summary="Pykspa Skype worm, precursor DGA: 5000 names per two days",
     channels=(Channel("dga", dga=PykspaV1Dga(), note="the only described C&C channel"),),
     references=(
-        "J. Bader, 'The DGA of Pykspa' (2015), johannesbader.ch",
+        "J. Bader, 'Pykspa's inferior DGA version' (2015), "
+        "http://johannesbader.ch/2015/07/pykspas-inferior-dga-version/",
         "baderj/domain_generation_algorithms, pykspa/precursor/ (example list)",
         "DGArchive (Fraunhofer FKIE), family pykspa_v1",
     ),
