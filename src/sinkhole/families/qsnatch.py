@@ -33,9 +33,11 @@ blocks, then the three 8-hour, twelve 2-hour and twenty-four 1-hour blocks in
 time order (42 blocks, 18144 names); for variant b the 150 names of the
 15-day interval. :func:`domains_at` gives a bot's list at one moment.
 
-Active years: 2018-2020. The CISA / NCSC-UK alert (July 2020) dates the
-campaign using this infrastructure from late 2018 into 2020, and Bader's
-samples are from November 2019.
+Active years: 2019-2020. The DGA is known from samples of autumn 2019 (NCSC-FI;
+Bader, November 2019), and the CISA / NCSC-UK alert (July 2020) reports the
+campaign still active in 2020; the alert dates the campaign's start to late
+2018, but no sample of that time is known to carry this DGA. A year of
+variant a is 6.6 million names, so the span is kept to what the samples show.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class QsnatchDga(BaseDga):
         per_period=42 * len(_LENGTHS_A) * 144,
         tlds=tuple(sorted({tld.rsplit(".", 1)[-1] for tld, _ in tlds_a()})),
         seeding="time-dependent",
-        active_years=(2018, 2020),
+        active_years=(2019, 2020),
         params=(
             DgaParam(
                 "variant",
