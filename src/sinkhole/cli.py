@@ -1291,9 +1291,25 @@ def _today() -> dt.date:
 
 
 # commands kept in modules of their own register on `app` when imported
-from sinkhole import cli_blocklist, cli_dashboard, cli_notify, cli_ship, cli_verify  # noqa: E402
+from sinkhole import (  # noqa: E402
+    cli_blocklist,
+    cli_dashboard,
+    cli_impact,
+    cli_notify,
+    cli_ship,
+    cli_verify,
+)
 
-__all__ = ["app", "cli_blocklist", "cli_dashboard", "cli_notify", "cli_ship", "cli_verify", "main"]
+__all__ = [
+    "app",
+    "cli_blocklist",
+    "cli_dashboard",
+    "cli_impact",
+    "cli_notify",
+    "cli_ship",
+    "cli_verify",
+    "main",
+]
 
 
 def main() -> None:
