@@ -1,7 +1,7 @@
 """Straightforward reference for Chinad's DGA (oracle and benchmark baseline).
 
-A literal transcription: SHA-1 of the date bytes and the index, each 32-bit
-word's bytes reversed, one character per byte.
+A literal transcription: SHA-1 of the date bytes and the 16-bit index, each
+32-bit word's bytes reversed, one character per byte.
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ TLDS = [".com", ".org", ".net", ".biz", ".info", ".ru", ".cn"]
 CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def domain(date: dt.date, nr: int) -> str:
-    data = bytes([date.year % 100, date.month, date.day, nr]) + b"\x00" * 12
-    digest = hashlib.sha1(data).digest()
+def domain(date: dt.date, index: int) -> str:
+    seed = [0] * 16
+    seed[0] = ((date.year & 0xFF) + 0x30) & 0xFF
+    seed[1] = date.month
+    seed[2] = date.day
+    seed[3] = index & 0xFF
+    seed[4] = (index >> 8) & 0xFF
+    digest = hashlib.sha1(bytes(seed)).digest()
     reordered = []
     for word in range(5):
         for position in range(4):
@@ -27,5 +32,5 @@ def domain(date: dt.date, nr: int) -> str:
 
 
 def generate(date: dt.date) -> list[str]:
-    """The 256 domains of `date`."""
-    return [domain(date, nr) for nr in range(256)]
+    """The 1000 domains of `date`."""
+    return [domain(date, index) for index in range(1000)]
