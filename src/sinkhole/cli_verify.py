@@ -49,7 +49,7 @@ def verify_cmd(
 
     op = operation_mod.load(operation)
     resolvers = [verify.Resolver.parse(r) for r in resolver]
-    when = parse_date(day) if day else None
+    when = parse_date(day) if day is not None else None
     domains = Seized.from_files(plan_dir).domains
     with _progress() as bar:
         task = bar.add_task(f"asking {', '.join(map(str, resolvers))}", total=None)
