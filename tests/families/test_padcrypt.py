@@ -31,7 +31,7 @@ def test_published_sample_2016_03_06() -> None:
     assert reference.generate(SAMPLE_DATE) == sample
 
 
-@pytest.mark.parametrize("version", ["2.2.86.1", "2.2.97.0"])
+@pytest.mark.parametrize("version", ["2.2.86.1", "2.2.97.0", "11.37.0.0"])
 def test_matches_reference_on_random_dates(version: str) -> None:
     rng = random.Random(version)
     for _ in range(40):
@@ -44,6 +44,17 @@ def test_version_2_2_97_0_has_72_other_names() -> None:
     assert len(newer) == 72 and not set(newer) & set(_dga().generate(SAMPLE_DATE))
     suffixes = {d.split(".", 1)[1] for d in newer + _dga().generate(dt.date(2016, 3, 7))}
     assert "co.uk" in suffixes and suffixes <= set(reference.TLDS)
+
+
+def test_version_11_37_0_0_appends_38_and_uses_tk_and_ga() -> None:
+    newest = _dga().generate(SAMPLE_DATE, version="11.37.0.0")
+    assert len(newest) == 72
+    assert not set(newest) & set(_dga().generate(SAMPLE_DATE, version="2.2.97.0"))
+    suffixes = set()
+    for offset in range(10):
+        day = SAMPLE_DATE + dt.timedelta(days=offset)
+        suffixes |= {d.split(".", 1)[1] for d in _dga().generate(day, version="11.37.0.0")}
+    assert {"tk", "ga"} <= suffixes and "eu" not in suffixes
 
 
 def test_unknown_version() -> None:

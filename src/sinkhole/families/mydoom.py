@@ -14,7 +14,10 @@ significant digit also picks the TLD from ``com biz us net org ws info``, or
 ``in`` when it is 7-9. Names 1-50 come from that generator; before name 51 the
 bot restarts it from the magic alone, so names 51-99 are the same every day.
 Because the date enters as the sum year + month + day, many dates share a list
-(2019-04-18 and 2019-01-21 both sum to 2041, the published sample's).
+(2019-04-18 and 2019-01-21 both sum to 2041, the published sample's). 360
+Netlab's reimplementation (360netlab/DGA issue #49, ``code/mydoom``, which
+stores the letters XOR-encoded as the bot does) lists 51 names: the same first
+50 and the first magic-only one.
 
 Active years: 2004-2020. MyDoom appeared in January 2004 and was still
 spreading in 2019 (Palo Alto Networks Unit 42, "Mydoom still active in 2019",

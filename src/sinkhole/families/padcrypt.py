@@ -14,7 +14,10 @@ hex digest, writing each digit ``d`` as the ``d``-th letter of ``abcdnfolmk``
 (hex letters ``a``-``f`` stay). The last hex digit picks the TLD from ``com
 co.uk de org net eu info online co cc website``, or ``com`` when it is 11 or
 more. Version 2.2.86.1 uses ``:`` as the separator and 24 indices; version
-2.2.97.0 uses ``|`` and 72.
+2.2.97.0 uses ``|`` and 72. Version 11.37.0.0 (360netlab/DGA issue #34 and
+``code/padcrypt``, from a later sample) uses ``|``, 72 indices, appends ``38``
+to the hashed text and has twelve TLDs: ``com co.uk de org net tk info online
+ga co cc website``.
 
 Active years: 2016-2017. Both versions are from February-March 2016
 (BleepingComputer; Bader, with samples from MalwareHunterTeam); the end is not
@@ -32,11 +35,22 @@ from sinkhole.families import Channel, Family
 from sinkhole.types import ParamValue
 
 _TLDS = ("com", "co.uk", "de", "org", "net", "eu", "info", "online", "co", "cc", "website")
-#: version -> (separator, names per day)
-VERSIONS = {"2.2.86.1": (":", 24), "2.2.97.0": ("|", 72)}
+_TLDS_11 = ("com", "co.uk", "de", "org", "net", "tk", "info", "online", "ga", "co", "cc", "website")
+#: version -> (separator, names per day, text appended to the hashed string, TLD table)
+VERSIONS = {
+    "2.2.86.1": (":", 24, "", _TLDS),
+    "2.2.97.0": ("|", 72, "", _TLDS),
+    "11.37.0.0": ("|", 72, "38", _TLDS_11),
+}
 _DIGITS = str.maketrans("0123456789", "abcdnfolmk")
-#: last hex digit -> ".tld"
-_SUFFIXES = {f"{v:x}": "." + (_TLDS[v] if v < len(_TLDS) else _TLDS[0]) for v in range(16)}
+
+
+def _suffixes(tlds: tuple[str, ...]) -> dict[str, str]:
+    """Last hex digit -> ".tld" (digits past the table fall back to its first TLD)."""
+    return {f"{v:x}": "." + (tlds[v] if v < len(tlds) else tlds[0]) for v in range(16)}
+
+
+_SUFFIXES = {version: _suffixes(tlds) for version, (*_, tlds) in VERSIONS.items()}
 
 
 class PadcryptDga(BaseDga):
@@ -46,14 +60,14 @@ class PadcryptDga(BaseDga):
     info = DgaInfo(
         period="daily",
         per_period=VERSIONS["2.2.86.1"][1],
-        tlds=("com", "uk", "de", "org", "net", "eu", "info", "online", "co", "cc", "website"),
+        tlds=tuple(sorted({tld.rsplit(".", 1)[-1] for tld in (*_TLDS, *_TLDS_11)})),
         seeding="time-dependent",
         active_years=(2016, 2017),
         params=(
             DgaParam(
                 "version",
                 "2.2.86.1",
-                "PadCrypt version: 2.2.86.1 (24 names a day) or 2.2.97.0 (72)",
+                "PadCrypt version: 2.2.86.1 (24 names a day), 2.2.97.0 or 11.37.0.0 (72)",
                 choices=tuple(VERSIONS),
             ),
         ),
@@ -63,13 +77,15 @@ class PadcryptDga(BaseDga):
 
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
         """The day's names, index 0 first."""
-        separator, count = VERSIONS[str(params["version"])]
+        version = str(params["version"])
+        separator, count, extra, _ = VERSIONS[version]
+        suffixes = _SUFFIXES[version]
         prefix = f"{key.day}-{key.month}-{key.year}{separator}"
         sha256 = hashlib.sha256
         out: list[str] = []
         for index in range(count):
-            digest = sha256(f"{prefix}{index}".encode()).hexdigest()
-            out.append(digest[3:19].translate(_DIGITS) + _SUFFIXES[digest[-1]])
+            digest = sha256(f"{prefix}{index}{extra}".encode()).hexdigest()
+            out.append(digest[3:19].translate(_DIGITS) + suffixes[digest[-1]])
         return out
 
 
@@ -88,5 +104,6 @@ FAMILY = Family(
         "Johannes Bader, 'The DGA of PadCrypt' (johannesbader.ch, 2016)",
         "BleepingComputer, 'PadCrypt: the first ransomware with live support chat' (2016)",
         "github.com/baderj/domain_generation_algorithms, padcrypt/ (published example domains)",
+        "360 Netlab, github.com/360netlab/DGA issue #34 (version 11.37.0.0)",
     ),
 )
