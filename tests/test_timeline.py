@@ -182,6 +182,7 @@ def test_check_ins_are_counted_as_the_emulator_draws_them(behaviours: dict[str, 
         ("[timeline]\nweeks = 2\n", r"t\.toml:2: timeline\.weeks: unknown key"),
         ("[[step]]\nday = 0\n", r"step\[0\]\.action: required key is missing"),
         ("[[step]\n", r"t\.toml: malformed TOML"),
+        ("[[step]]\nday = true\naction = 'rpz'\nnetwork = 64496\n", r"t\.toml:2: step\[0\]\.day"),
     ],
 )
 def test_bad_timelines_are_one_line_naming_file_and_key(text: str, error: str) -> None:
