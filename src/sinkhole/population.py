@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,10 +40,13 @@ import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from sinkhole import attribution, distinct
-from sinkhole.events import private, store
+from sinkhole.events import private, sources, store
+from sinkhole.events.schema import SCHEMA
+from sinkhole.events.sources import Location, Stores
 from sinkhole.exceptions import SinkholeError
 
 Engine = Literal["duckdb", "spark"]
@@ -70,14 +74,22 @@ class PopulationError(SinkholeError):
 
 
 @contextmanager
-def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
-    """(backend, events table) over the Parquet store, on DuckDB or a local Spark session."""
+def connect(
+    engine: str, root: Location | Stores, master: str | None = None
+) -> Iterator[tuple[Any, Any]]:
+    """(backend, events table) over the closed segments of one or several stores, on DuckDB
+    or Spark (`master`: a cluster; default $SPARK_MASTER, $SPARK_REMOTE, else local[2])."""
     if engine not in ENGINES:
         raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     # the same checked listing as every reader: one bad segment is set aside, not fatal
-    files = store.segments(Path(root)).parquet if Path(root).exists() else []
-    if not files:
-        raise PopulationError(f"no events under {root} (closed Parquet segments are read)")
+    found = sources.stores(root)
+    try:
+        snap = store.snapshot(found, wal=False)
+    except store.StoreError:
+        snap = store.Snapshot()  # a folder that does not exist: no events, said below
+    files = [p.absolute() for p in snap.parquet]
+    if not snap.files:
+        raise PopulationError(f"no events under {found} (closed Parquet segments are read)")
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
@@ -88,17 +100,20 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
         # spills hold victim addresses: a private per-user folder, never a fixed shared one
         con.raw_sql(f"SET temp_directory = {private.duckdb_path_literal(private.spill_folder())}")
         try:
-            yield con, con.read_parquet([str(f) for f in files])
+            yield con, _duckdb_events(con, files, snap.shared)
         finally:
             con.disconnect()
     elif engine == "spark":
-        session = _spark_session()
+        session = _spark_session(master, s3=bool(snap.shared))
         con = ibis.pyspark.connect(session)
         try:
-            # the checked files, not the folder: Spark would fail on the first bad one
-            session.read.parquet(*[str(f) for f in files]).createOrReplaceTempView(
-                "sinkhole_events"
-            )
+            # the checked files, not the folders: Spark would fail on the first bad one.
+            # The executors open them: paths a cluster's workers see (a shared file
+            # system), s3a:// for a shared store in S3
+            paths = [str(f) for f in files] + [
+                shared.source.spark_path(p) for shared in snap.shared for p in shared.paths
+            ]
+            session.read.parquet(*paths).createOrReplaceTempView("sinkhole_events")
             yield con, con.table("sinkhole_events")
         finally:
             con.disconnect()
@@ -106,14 +121,50 @@ def connect(engine: str, root: Path) -> Iterator[tuple[Any, Any]]:
         raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
 
 
-def _spark_session() -> Any:
+def _duckdb_events(con: Any, files: list[Path], shared: list[store.Shared]) -> Any:
+    """The events of local files (DuckDB's reader) and shared stores (pyarrow's file systems)."""
+    tables = [con.read_parquet([str(f) for f in files])] if files else []
+    for index, part in enumerate(s for s in shared if s.paths):
+        name = f"sinkhole_shared_{index}"
+        con.con.register(name, pads.dataset(part.paths, schema=SCHEMA, filesystem=part.fs))
+        tables.append(con.table(name))
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0].select(*SCHEMA.names)
+    rest = [t.select(*SCHEMA.names).cast(first.schema()) for t in tables[1:]]
+    return first.union(*rest)
+
+
+#: Spark's master when none is given (and SPARK_MASTER / SPARK_REMOTE are unset).
+DEFAULT_MASTER = "local[2]"
+
+
+def spark_master(given: str | None = None) -> str:
+    """The Spark master to use: `given`, else $SPARK_REMOTE (Spark Connect), else
+    $SPARK_MASTER, else local[2]. A Spark Connect URL starts with sc://."""
+    if given:
+        return given
+    return os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER") or DEFAULT_MASTER
+
+
+def _spark_session(master: str | None = None, s3: bool = False) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise PopulationError("--engine spark needs pyspark (pip install pyspark)") from None
+    url = spark_master(master)
+    if url.startswith("sc://"):
+        # Spark Connect: the server owns the cluster and its settings
+        builder = SparkSession.builder.remote(url).config("spark.sql.session.timeZone", "UTC")
+        return builder.getOrCreate()
+    active = SparkSession.getActiveSession()
+    if active is not None and active.sparkContext.master != url:
+        active.stop()  # getOrCreate would hand back a session on another master
+    builder = SparkSession.builder.master(url)
+    if s3:
+        builder = _s3a(builder)
     return (
-        SparkSession.builder.master("local[2]")
-        .appName("sinkhole-population")
+        builder.appName("sinkhole-population")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         # the per-address window sorts every check-in: many small shuffle partitions
@@ -125,6 +176,23 @@ def _spark_session() -> Any:
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
     )
+
+
+def _s3a(builder: Any) -> Any:
+    """Spark's S3 client (Hadoop's s3a) pointed where pyarrow's is: the AWS endpoint from
+    the environment, path-style addressing for an S3-compatible service. Credentials
+    follow Hadoop's default chain (environment variables, profile, instance role); the
+    cluster needs hadoop-aws on its class path (spark.jars.packages)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        builder = builder.config("spark.hadoop.fs.s3a.endpoint", endpoint)
+        builder = builder.config("spark.hadoop.fs.s3a.path.style.access", "true")
+        secure = "true" if endpoint.startswith("https://") else "false"
+        builder = builder.config("spark.hadoop.fs.s3a.connection.ssl.enabled", secure)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        builder = builder.config("spark.hadoop.fs.s3a.endpoint.region", region)
+    return builder
 
 
 def contacts(events: Any) -> Any:
@@ -361,7 +429,7 @@ def _network_keys(ips: pa.Array, nets: pa.Table) -> np.ndarray:
     return np.array(keys, dtype=object)
 
 
-def _retrying(root: Path, work: Callable[[], T]) -> T:
+def _retrying(root: Location | Stores, work: Callable[[], T]) -> T:
     """Run `work`; when the engine fails on a segment's data, set it aside and run once more."""
     for attempt in range(2):
         try:
@@ -370,17 +438,20 @@ def _retrying(root: Path, work: Callable[[], T]) -> T:
             if attempt == 0 and store.set_aside_unreadable(root):
                 continue
             message = " ".join(str(exc).split())[:300]
-            raise PopulationError(f"cannot read events under {root}: {message}") from None
+            where = sources.stores(root)
+            raise PopulationError(f"cannot read events under {where}: {message}") from None
     raise AssertionError("unreachable")
 
 
-def address_table(root: Path, out: Path, engine: str = "duckdb") -> int:
+def address_table(
+    root: Location | Stores, out: Path, engine: str = "duckdb", master: str | None = None
+) -> int:
     """Write first seen, last seen and contacts per source IP as Parquet; returns the rows."""
-    return _retrying(root, lambda: _address_table(root, out, engine))
+    return _retrying(root, lambda: _address_table(root, out, engine, master))
 
 
-def _address_table(root: Path, out: Path, engine: str) -> int:
-    with connect(engine, root) as (con, events):
+def _address_table(root: Location | Stores, out: Path, engine: str, master: str | None) -> int:
+    with connect(engine, root, master) as (con, events):
         bots = contacts(events)
         per_ip = bots.group_by("src_ip").aggregate(
             first_seen=bots.timestamp.min(),
@@ -400,15 +471,24 @@ def _address_table(root: Path, out: Path, engine: str) -> int:
 
 
 def report(
-    root: Path, engine: str = "duckdb", dataset: attribution.Attributor | None = None
+    root: Location | Stores,
+    engine: str = "duckdb",
+    dataset: attribution.Attributor | None = None,
+    master: str | None = None,
 ) -> Report:
-    """Counts and the machine estimate for the events under `root` (the lab table by default)."""
-    return _retrying(root, lambda: _report(root, engine, dataset))
+    """Counts and the machine estimate for the events under `root` (the lab table by default).
+
+    `root`: a store folder, a shared store's URL, or several (read as one store);
+    `master`: the Spark master for engine="spark" (see :func:`spark_master`).
+    """
+    return _retrying(root, lambda: _report(root, engine, dataset, master))
 
 
-def _report(root: Path, engine: str, dataset: attribution.Attributor | None) -> Report:
+def _report(
+    root: Location | Stores, engine: str, dataset: attribution.Attributor | None, master: str | None
+) -> Report:
     lab = dataset if dataset is not None else attribution.lab()
-    with connect(engine, root) as (con, events):
+    with connect(engine, root, master) as (con, events):
         # one pass over the files: the columns the analyses need, kept in the engine's memory
         bots = _materialize(con, contacts(events).select(*COLUMNS), "sinkhole_contacts")
         ci = checkins(bots)

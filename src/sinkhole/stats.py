@@ -8,10 +8,10 @@ two samples an interval apart give the rates. The store's totals come from
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-from sinkhole.events import store
+from sinkhole.events import sources, store
+from sinkhole.events.sources import Location, Stores
 
 #: Listener counters summed per sensor (JSON key: column title).
 COUNTERS = {
@@ -65,9 +65,19 @@ def report(
     return {"sensors": sensors, "dropped": sum(s["dropped"] for s in sensors), "store": totals}
 
 
-def sample(root: Path, interval: float) -> dict[str, Any]:
+def sample(root: Location | Stores, interval: float) -> dict[str, Any]:
     """What `sinkhole stats` prints: two samples `interval` seconds apart, and the totals."""
     before = {s["sensor"]: s for s in store.sensor_stats(root)}
     time.sleep(interval)
     after = store.sensor_stats(root)
-    return report(before, after, interval, store.summary(root))
+    figures = report(before, after, interval, store.summary(root))
+    figures["shipping"] = shipping(root)
+    return figures
+
+
+def shipping(root: Location | Stores) -> list[dict[str, Any]]:
+    """Per local store that ships (sinkhole.ship): the shared store, shipped and pending."""
+    from sinkhole import ship
+
+    found = (ship.status(folder) for folder in sources.stores(root).folders)
+    return [status for status in found if status is not None]

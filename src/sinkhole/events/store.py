@@ -16,6 +16,13 @@ is found as Parquet.
 One unreadable Parquet file (truncated, empty, not Parquet at all) must not
 hide the others: each is checked (its footer read) before DuckDB sees the
 list, and a bad one is moved to ``quarantine/`` with a note and a log line.
+
+Every read also takes a shared store by URL (``s3://bucket/prefix``) and
+several stores at once (``sinkhole.events.sources``): a shared store's closed
+segments are read through pyarrow's file system, and a segment found in
+several sources (a local segment and its shipped copy) is read once. An
+unreadable segment in a shared store is skipped with a log line, not moved:
+the shared store is the sensors' to write, not a reader's.
 """
 
 from __future__ import annotations
@@ -25,17 +32,21 @@ import ipaddress
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from sinkhole import duck
-from sinkhole.events import private
+from sinkhole.events import private, sources
 from sinkhole.events.schema import SCHEMA
+from sinkhole.events.sources import Location, Source, Stores
 from sinkhole.events.writer import (
     EVENTS_DIR,
     STATS_DIR,
@@ -102,6 +113,15 @@ class Filter:
 
 
 @dataclass
+class Shared:
+    """The checked segments of one shared store (paths in its file system)."""
+
+    source: Source
+    fs: pafs.FileSystem
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Snapshot:
     """One consistent view of a store: checked Parquet segments and the live WAL rows."""
 
@@ -109,15 +129,27 @@ class Snapshot:
     wal: pa.Table = field(default_factory=SCHEMA.empty_table)
     #: Unreadable Parquet files found by this snapshot (moved to quarantine when possible).
     unreadable: list[Path] = field(default_factory=list)
+    #: The local store each Parquet file is in (where an unreadable one is set aside).
+    owners: dict[Path, Path] = field(default_factory=dict)
+    #: Segments in shared stores (object stores), per store.
+    shared: list[Shared] = field(default_factory=list)
+    #: Unreadable segments of shared stores, skipped (source text, path).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        """How many Parquet segments the snapshot reads."""
+        return len(self.parquet) + sum(len(s.paths) for s in self.shared)
 
 
-def check_segment(path: Path) -> str:
+def check_segment(path: Path | str, fs: pafs.FileSystem | None = None) -> str:
     """Why the Parquet file at `path` cannot be read as events ('' when it can).
 
-    Cheap: reads the footer (row groups, schema), not the data.
+    Cheap: reads the footer (row groups, schema), not the data. `fs`: the file
+    system `path` is in (a shared store's); this machine's when None.
     """
     try:
-        with pq.ParquetFile(path) as handle:
+        with pq.ParquetFile(path, filesystem=fs) as handle:
             meta = handle.metadata
             for index in range(meta.num_row_groups):
                 meta.row_group(index)
@@ -132,10 +164,10 @@ def check_segment(path: Path) -> str:
     return ""
 
 
-def _deep_check(path: Path) -> str:
+def _deep_check(path: Path | str, fs: pafs.FileSystem | None = None) -> str:
     """Why reading every value of `path` fails ('' when it does not): after DuckDB failed."""
     try:
-        pq.read_table(path)
+        pq.read_table(path, filesystem=fs)
     except FileNotFoundError:
         return ""
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -168,31 +200,134 @@ def segments(root: Path, skip_stems: frozenset[str] = frozenset()) -> Snapshot:
     return snap
 
 
-def set_aside_unreadable(root: Path) -> int:
+def set_aside_unreadable(location: Location | Stores) -> int:
     """Read every closed segment in full and quarantine those that fail; returns how many.
 
     For engines that were handed checked footers and still failed on the data
     (population's DuckDB and Spark): the same deep check the store's own reads use.
+    Only local folders are searched (a shared store's segments are not moved).
     """
-    snap = segments(Path(root))
     bad = 0
-    for path in snap.parquet:
-        reason = _deep_check(path) if path.exists() else ""
-        if reason:
-            _set_aside(Path(root), path, reason, snap)
-            bad += 1
+    for root in sources.stores(location).folders:
+        snap = segments(Path(root))
+        for path in snap.parquet:
+            reason = _deep_check(path) if path.exists() else ""
+            if reason:
+                _set_aside(Path(root), path, reason, snap)
+                bad += 1
     return bad
 
 
-def snapshot(root: Path) -> Snapshot:
-    """The store's events as one consistent snapshot (see the module docstring)."""
-    root = Path(root)
+def _identity(day_folder: str, stem: str) -> str:
+    """A segment's identity in every store it is copied to: its day and its name."""
+    return f"{day_folder}/{stem}"
+
+
+def shared_segments(
+    source: Source, skip: frozenset[str] = frozenset(), exclude: frozenset[str] = frozenset()
+) -> Shared:
+    """The readable closed segments of a shared store, skipping identities in `skip`.
+
+    Footers are checked (in parallel: each is a round trip to the store); an unreadable
+    segment is logged and left out. `exclude`: paths already found damaged.
+    """
+    fs = source.filesystem()
+    base = source.events_path()
+    try:
+        listed = fs.get_file_info(pafs.FileSelector(base, allow_not_found=True, recursive=True))
+    except OSError as exc:
+        raise StoreError(f"cannot list {source}: {' '.join(str(exc).split())[:300]}") from None
+    chosen: list[str] = []
+    for info in listed:
+        parts = info.path.rsplit("/", 2)
+        if (
+            info.type != pafs.FileType.File
+            or len(parts) != 3
+            or not parts[1].startswith("day=")
+            or not parts[2].endswith(".parquet")
+            or parts[2].startswith(".")  # an upload in progress on a shared folder
+            or info.path in exclude
+        ):
+            continue
+        if _identity(parts[1], parts[2][: -len(".parquet")]) not in skip:
+            chosen.append(info.path)
+    chosen.sort()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reasons = list(pool.map(lambda path: _shared_check(path, fs), chosen))
+    found = Shared(source, fs)
+    for path, reason in zip(chosen, reasons, strict=True):
+        if reason:
+            log.warning("unreadable segment %s in %s skipped: %s", path, source, reason)
+        else:
+            found.paths.append(path)
+    return found
+
+
+def _shared_check(path: str, fs: pafs.FileSystem) -> str:
+    try:
+        return check_segment(path, fs)
+    except FileNotFoundError:
+        return "gone since it was listed"
+
+
+def snapshot(
+    location: Location | Stores, exclude: frozenset[str] = frozenset(), wal: bool = True
+) -> Snapshot:
+    """The events of one or several stores as one consistent snapshot (module docstring).
+
+    Local folders come first, then shared stores; a segment already taken from one
+    source (or still in a WAL) is not taken again from another. `exclude`: shared
+    store paths found damaged by an earlier attempt. `wal=False`: closed segments only
+    (the analyses' view).
+    """
+    snap = Snapshot()
+    tables = [SCHEMA.empty_table()]
+    taken: set[str] = set()
+    wal_stems: set[str] = set()
+    found = sources.stores(location)
+    parts = [(Path(root), _local_snapshot(Path(root), wal)) for root in found.folders]
+    for _, part in parts:
+        tables.append(part.wal)
+        wal_stems.update(part.wal_stems)
+        snap.unreadable.extend(part.unreadable)
+    for root, part in parts:
+        for path in part.parquet:
+            key = _identity(path.parent.name, path.stem)
+            if key not in taken and path.stem not in wal_stems:
+                taken.add(key)
+                snap.parquet.append(path)
+                snap.owners[path] = Path(root)
+    for source in found.sources:
+        if source.folder is not None:
+            continue
+        skip = frozenset(taken)
+        shared = shared_segments(source, skip, exclude)
+        kept = [p for p in shared.paths if p.rsplit("/", 1)[1][: -len(".parquet")] not in wal_stems]
+        shared.paths = kept
+        taken.update(
+            _identity(p.rsplit("/", 2)[1], p.rsplit("/", 1)[1][: -len(".parquet")]) for p in kept
+        )
+        snap.shared.append(shared)
+    snap.wal = pa.concat_tables(tables)
+    return snap
+
+
+@dataclass
+class _Local:
+    parquet: list[Path]
+    wal: pa.Table
+    wal_stems: set[str]
+    unreadable: list[Path]
+
+
+def _local_snapshot(root: Path, wal: bool = True) -> _Local:
+    """One local store's WAL rows and the Parquet segments not read from its WAL."""
     if not root.exists():
         raise StoreError(f"no event store at {root}")
     folder = root / WAL_DIR
     tables = [SCHEMA.empty_table()]
     read: set[str] = set()
-    for path in sorted(folder.glob("*.arrows")) if folder.exists() else []:
+    for path in sorted(folder.glob("*.arrows")) if wal and folder.exists() else []:
         try:
             table, _ = read_segment(path)
         except FileNotFoundError:
@@ -204,8 +339,7 @@ def snapshot(root: Path) -> Snapshot:
         read.add(path.stem)
         tables.append(table)
     snap = segments(root, frozenset(read))
-    snap.wal = pa.concat_tables(tables)
-    return snap
+    return _Local(snap.parquet, pa.concat_tables(tables), read, snap.unreadable)
 
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
@@ -215,31 +349,36 @@ def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         # spills (big sorts) go to a private folder, never a shared or relative one
         con.execute(f"SET temp_directory = {private.duckdb_path_literal(private.spill_folder())}")
         con.register("wal_events", snap.wal)
+        views = []
         if snap.parquet:
             files = [str(p) for p in snap.parquet]
             con.read_parquet(files, union_by_name=True).create_view("parquet_events")
-            con.execute(
-                "CREATE VIEW events AS SELECT * FROM parquet_events "
-                "UNION ALL BY NAME SELECT * FROM wal_events"
-            )
-        else:
-            con.execute("CREATE VIEW events AS SELECT * FROM wal_events")
+            views.append("parquet_events")
+        for index, shared in enumerate(snap.shared):
+            if shared.paths:
+                # read through pyarrow's file system (its S3 client), scanned by DuckDB
+                data = pads.dataset(shared.paths, schema=SCHEMA, filesystem=shared.fs)
+                con.register(f"shared_events_{index}", data)
+                views.append(f"shared_events_{index}")
+        views.append("wal_events")
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {view}" for view in views)
+        con.execute(f"CREATE VIEW events AS {union}")
     except BaseException:
         con.close()
         raise
     return con
 
 
-def connect(root: Path) -> duckdb.DuckDBPyConnection:
+def connect(root: Location | Stores) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view `events` over Parquet and WAL."""
     return _open(snapshot(root))
 
 
-def _query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+def _query(root: Location | Stores, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     """Run `work` on a fresh snapshot; a segment whose data DuckDB cannot read is set aside."""
-    root = Path(root)
+    damaged: set[str] = set()
     for attempt in range(3):
-        snap = snapshot(root)
+        snap = snapshot(root, frozenset(damaged))
         try:
             con = _open(snap)
         except duckdb.Error as exc:
@@ -259,15 +398,26 @@ def _query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
                 continue
             reason = _deep_check(path)
             if reason:
-                _set_aside(root, path, reason, snap)
+                _set_aside(snap.owners[path], path, reason, snap)
                 found = True
+        for shared in [] if isinstance(error, _NOT_DATA) else snap.shared:
+            for shared_path in shared.paths:
+                reason = _deep_check(shared_path, shared.fs)
+                if reason:
+                    log.warning(
+                        "damaged segment %s in %s skipped: %s", shared_path, shared.source, reason
+                    )
+                    damaged.add(shared_path)
+                    found = True
         if not found or attempt == 2:
             message = " ".join(str(error).split())[:300]
-            raise StoreError(f"cannot read events under {root}: {message}") from None
+            raise StoreError(
+                f"cannot read events under {sources.stores(root)}: {message}"
+            ) from None
     raise AssertionError("unreachable")
 
 
-def query(root: Path, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+def query(root: Location | Stores, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     """Run `work` on a connection whose view `events` is one snapshot of the store.
 
     A segment whose data cannot be read is set aside and the work runs again, so `work`
@@ -293,7 +443,7 @@ def _where(flt: Filter) -> tuple[str, list[object]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def read(root: Path, flt: Filter | None = None) -> pa.Table:
+def read(root: Location | Stores, flt: Filter | None = None) -> pa.Table:
     """Events matching `flt`, ordered by time."""
     flt = (flt or Filter()).check()
     where, params = _where(flt)
@@ -308,7 +458,7 @@ def read(root: Path, flt: Filter | None = None) -> pa.Table:
     return table.cast(SCHEMA) if table.schema != SCHEMA else table
 
 
-def count(root: Path, flt: Filter | None = None) -> int:
+def count(root: Location | Stores, flt: Filter | None = None) -> int:
     """How many events match `flt`."""
     where, params = _where((flt or Filter()).check())
 
@@ -319,11 +469,19 @@ def count(root: Path, flt: Filter | None = None) -> int:
     return _query(root, work)
 
 
-def sensor_stats(root: Path) -> list[dict[str, Any]]:
-    """The latest stats file of every sensor (written every flush by running workers)."""
-    folder = Path(root) / STATS_DIR
+def sensor_stats(root: Location | Stores) -> list[dict[str, Any]]:
+    """The latest stats file of every sensor (written every flush by running workers).
+
+    Sensors write these into their local stores; a shared store has none.
+    """
     out = []
-    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+    listed = [
+        path
+        for folder in sources.stores(root).folders
+        if (folder / STATS_DIR).exists()
+        for path in sorted((folder / STATS_DIR).glob("*.json"))
+    ]
+    for path in listed:
         try:
             document = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -338,7 +496,7 @@ def sensor_stats(root: Path) -> list[dict[str, Any]]:
     return out
 
 
-def summary(root: Path) -> dict[str, Any]:
+def summary(root: Location | Stores) -> dict[str, Any]:
     """Totals from the store: events, unique source IPs, days, per application and family.
 
     `quarantined` counts the unreadable files set aside so far (this read's included).
@@ -368,7 +526,7 @@ def summary(root: Path) -> dict[str, Any]:
         }
 
     totals = _query(root, work)
-    totals["quarantined"] = len(quarantined(root))
+    totals["quarantined"] = sum(len(quarantined(f)) for f in sources.stores(root).folders)
     return totals
 
 

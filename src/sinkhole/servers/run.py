@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import stat
@@ -70,6 +71,12 @@ class ServeConfig:
     tls_key: Path | None = None
     #: HOST:PORT of the dashboard, run as a child process beside (not in) the workers.
     dashboard: str | None = None
+    #: A shared store the parent ships closed segments to (sinkhole.ship), if any.
+    ship: str | None = None
+
+
+#: A sensor's name: what operation.Data accepts.
+_SENSOR = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def config_from(
@@ -80,10 +87,21 @@ def config_from(
     tls: list[str] | None = None,
     workers: int | None = None,
     resolver: list[str] | None = None,
+    sensor: str | None = None,
+    ship: str | None = None,
 ) -> ServeConfig:
     """Merge the operation's [listeners] and [data] with command-line overrides."""
     if op.path is None:
         raise ServeError("the operation must come from a file (SIGHUP re-reads it)")
+    if sensor is not None and not _SENSOR.fullmatch(sensor):
+        raise ServeError(f"--sensor {sensor!r}: expected 1 to 64 letters, digits, '_', '.', '-'")
+    if ship is not None:
+        from sinkhole.events import sources
+
+        try:
+            sources.parse(ship)
+        except sources.SourceError as exc:
+            raise ServeError(f"--ship {exc.message}") from None
 
     def addresses(values: list[str] | tuple[str, ...], default_port: int) -> list[Address]:
         out = []
@@ -101,7 +119,7 @@ def config_from(
     return ServeConfig(
         operation_path=op.path,
         data_dir=data_dir or op.data_dir,
-        sensor=op.data.sensor,
+        sensor=sensor if sensor is not None else op.data.sensor,
         workers=count or os.cpu_count() or 1,
         dns=addresses(dns if dns is not None else listeners.dns, 53),
         resolver=addresses(resolver if resolver is not None else listeners.resolver, 53),
@@ -111,6 +129,7 @@ def config_from(
         udp=[(operation.parse_address(r.address), r.family) for r in listeners.udp],
         tls_cert=op.resolve(listeners.tls_cert) if listeners.tls_cert else None,
         tls_key=op.resolve(listeners.tls_key) if listeners.tls_key else None,
+        ship=ship,
     )
 
 
@@ -388,6 +407,7 @@ def _serve(
     dashboard: Any = None
     generation = 0
     died: list[str] = []
+    shipping = None
     try:
         workers.start(config, current, held)
         del current  # the workers have it; the parent needs only new ones
@@ -398,6 +418,12 @@ def _serve(
 
             dashboard = start_dashboard(config.operation_path, config.data_dir, config.dashboard)
             say(f"dashboard {dashboard.url}")
+        if config.ship is not None:
+            from sinkhole import ship
+
+            # a thread of the parent, started after the fork: never in a worker's loop
+            shipping = ship.Background(config.data_dir, config.ship).start()
+            say(f"shipping closed segments to {config.ship}")
         say(f"planned names: {planned:,}; workers: {config.workers}; events: {config.data_dir}")
         for line in listener_lines(config):
             say(f"listening {line}")
@@ -432,11 +458,20 @@ def _serve(
     finally:
         if dashboard is not None:
             dashboard.stop()
+        if shipping is not None:
+            shipping.stop()
         workers.stop()
         claims.release(held)
         _remove_tables(config.data_dir)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if shipping is not None:
+            # the workers closed their last segments: ship them before saying stopped
+            final = shipping.final()
+            if final.pending:
+                warn(
+                    f"{final.pending} segment(s) not shipped yet ({final.error}): run sinkhole ship"
+                )
     if died:
         raise ServeError(
             f"{', '.join(died)} stopped unexpectedly; the other workers were stopped and flushed"
