@@ -227,3 +227,25 @@ def test_cli_table_json_chart_and_exit_codes(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"sinkhole: error: {leaky}:2: step[0].day: day 99 is outside")
     assert done.stderr.count("\n") == 1
+
+
+def test_p2p_and_static_ips_are_walked(p2p_family: str) -> None:
+    op_text = (
+        '[operation]\nname = "p2p"\nstart = 2026-12-01\nhold_days = 4\n\n'
+        f'[[targets]]\nfamily = "{p2p_family}"\nstatic_ips = ["198.51.100.7"]\n'
+    )
+    op = operation.loads(op_text)
+    assert [c.channel for c in timeline.chain(op, p2p_family)] == [
+        "static-domains",
+        "p2p",
+        "static-ips",
+    ]
+    text = "[timeline]\nmachines = 2000\n" + _step(0, "seize", tld="example")
+    result = _run(text, op_text)
+    # the static IP comes after p2p in the chain: every bot stops at the peers first
+    for day in result.days:
+        assert {r.subject for r in day.routes} == {"peer-to-peer", "198.51.100.7"}
+        assert set(day.per_channel) == {"p2p"}
+    result = _run(text + _step(1, "take-down", address="198.51.100.7"), op_text)
+    assert [r.subject for r in result.open_at_end] == ["peer-to-peer"]
+    assert result.first_contained is None  # peer-to-peer is never closed by a seizure
