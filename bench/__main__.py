@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     attribution,
+    blocklist,
     emulator,
     foundation,
     notify,
@@ -29,6 +30,7 @@ SUITES = {
     "population-other": population_other.bench_population_other,
     "attribution": attribution.bench_attribution,
     "notify": notify.bench_notify,
+    "dnsbl": blocklist.bench_dnsbl,
     "timeline": timeline.bench_timeline,
 }
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import time_ns
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sinkhole.events.writer import Buffer, EventWriter
 from sinkhole.servers import dnswire as wire
@@ -333,6 +333,15 @@ class DnsHandler:
         return reply
 
 
+class Handler(Protocol):
+    """What the UDP loop and TCP connections need of a handler (this listener's, the DNSBL's)."""
+
+    counters: DnsCounters
+
+    def handle(self, packet: bytes, src_ip: str, src_port: int, udp: bool) -> bytes | None:
+        """The reply to send (None: send nothing)."""
+
+
 class DnsUdp:
     """DNS over UDP: a non-blocking socket read in a loop whenever the event loop finds it
     readable. One recvfrom and one sendto per packet, nothing else: measurably cheaper per
@@ -344,7 +353,7 @@ class DnsUdp:
     #: Largest query read; a longer datagram is cut to this and answered as what it says.
     MAX_QUERY = 4096
 
-    def __init__(self, handler: DnsHandler, sock: socket.socket) -> None:
+    def __init__(self, handler: Handler, sock: socket.socket) -> None:
         self.handler = handler
         self.sock = sock
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -395,7 +404,7 @@ class TcpLimits:
 class DnsTcp(asyncio.Protocol):
     """DNS over TCP: two-byte length-prefixed messages, pipelined."""
 
-    def __init__(self, handler: DnsHandler, limits: TcpLimits, open_count: list[int]) -> None:
+    def __init__(self, handler: Handler, limits: TcpLimits, open_count: list[int]) -> None:
         self.handler = handler
         self.limits = limits
         self.open_count = open_count
@@ -482,8 +491,8 @@ def spread_datagrams(sock: socket.socket, workers: int) -> bool:
 
 
 async def serve_dns(
-    udp_handler: DnsHandler,
-    tcp_handler: DnsHandler,
+    udp_handler: Handler,
+    tcp_handler: Handler,
     host: str,
     port: int,
     limits: TcpLimits,
