@@ -7,6 +7,7 @@ import sys
 from bench import (
     attribution,
     blocklist,
+    dashboard,
     emulator,
     foundation,
     notify,
@@ -31,6 +32,7 @@ SUITES = {
     "attribution": attribution.bench_attribution,
     "notify": notify.bench_notify,
     "dnsbl": blocklist.bench_dnsbl,
+    "dashboard": dashboard.bench_dashboard,
     "timeline": timeline.bench_timeline,
 }
 

@@ -258,11 +258,12 @@ def test_dashboard_command_prints_the_url_first(store_copy: Store) -> None:
 
 
 def test_dashboard_command_refuses_bad_arguments(tmp_path: Path, emulated: Store) -> None:
-    for args, message in (
+    cases = (
         (["--data", str(tmp_path / "none")], "no event store"),
         (["--data", str(emulated.data), "--listen", "127.0.0.1:99999"], "out of range"),
-    ):
-        proc = sinkhole("dashboard", str(emulated.operation), *args)
+    )
+    started = [(sinkhole("dashboard", str(emulated.operation), *a), m) for a, m in cases]
+    for proc, message in started:
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 2 and message in stderr and stdout == ""
         assert stderr.count("\n") == 1

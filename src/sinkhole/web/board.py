@@ -4,15 +4,16 @@ Two loops run in threads beside the web server:
 
 - the live loop samples the sensors' stats files every second (rates per sensor and
   listener, as `sinkhole stats` computes them) and, every few seconds, counts today's
-  events and unique addresses and the last hour's check-ins per minute;
-- the analysis loop runs the expensive analyses (the population report and machine
+  events and unique addresses and the last hour's contacts per minute;
+- the analysis loop hands the expensive analyses (the population report and machine
   estimate, networks and countries, time series, plan coverage, notification and
-  listing status) when the store has changed, at most once per `refresh_every` seconds,
-  or sooner when an operator asks (a POST with the CSRF token).
+  listing status) to the analysis process (:mod:`sinkhole.web.analyst`) when the store
+  has changed, at most once per `refresh_every` seconds (and never more often than a
+  round takes), or sooner when an operator asks (a POST with the CSRF token).
 
 Each analysis is kept as its last good result with the time it was computed; one that
 fails keeps its last result and says why. No request ever starts a query but the event
-explorer's, which is bounded (at most :data:`PAGE_MAX` rows, one at a time).
+explorer's, which is bounded (at most :data:`PAGE_MAX` rows, one query at a time).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -29,11 +29,12 @@ from typing import Any
 
 import duckdb
 
-from sinkhole import attribution, stats
+from sinkhole import stats
 from sinkhole.events import store
 from sinkhole.events.writer import EVENTS_DIR, WAL_DIR
 from sinkhole.exceptions import SinkholeError
 from sinkhole.web import figures
+from sinkhole.web.analyst import Analyst, AnalystError
 from sinkhole.web.figures import Sources
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class Board:
         self._threads: list[threading.Thread] = []
         self._fingerprint: tuple[Any, ...] | None = None
         self.generation = 0
-        self._memo: dict[str, Any] = {}
+        self._analyst = Analyst()
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -108,6 +109,7 @@ class Board:
         for thread in self._threads:
             thread.join(timeout=60)
         self._threads.clear()
+        self._analyst.close()
 
     def refresh(self) -> None:
         """Ask the analysis loop to run now, whether or not the store changed."""
@@ -191,7 +193,6 @@ class Board:
             self._today = Result("ready", data, _now(), round(time.monotonic() - began, 3))
 
     def _analysis_loop(self) -> None:
-        _lower_priority()
         while not self._stop.is_set():
             began = time.monotonic()
             mark = _fingerprint(self.sources)
@@ -204,32 +205,22 @@ class Board:
             self._wake.clear()
 
     def _run_analyses(self) -> None:
-        context = figures.Context(self.sources, _attributor(self.sources), self._memo)
-        for name, compute in figures.ANALYSES.items():
-            if self._stop.is_set():
-                return
-            began = time.monotonic()
-            try:
-                data = compute(context)
-            except (SinkholeError, duckdb.Error, OSError, ValueError) as exc:
-                log.warning("dashboard analysis %s failed: %s", name, _why(exc))
-                with self._lock:
-                    old = self.results[name]
-                    self.results[name] = Result("error", old.data, old.computed_at, None, _why(exc))
-                continue
-            result = Result("ready", data, _now(), round(time.monotonic() - began, 3))
+        try:
+            found = self._analyst.run(self.sources, self._stop)
+        except AnalystError as exc:
+            log.warning("dashboard analyses failed: %s", exc.message)
+            found = {name: {"state": "error", "error": exc.message} for name in self.results}
+        for name, got in (found or {}).items():
             with self._lock:
-                self.results[name] = result
-
-
-def _lower_priority() -> None:
-    """Nice this thread (and the DuckDB threads it starts) so the listeners come first."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
-def _attributor(sources: Sources) -> attribution.Attributor:
-    return attribution.open_datasets(sources.datasets)
+                old = self.results[name]
+                if got["state"] == "ready":
+                    self.results[name] = Result(
+                        "ready", got["data"], got["computed_at"], got["seconds"]
+                    )
+                else:
+                    self.results[name] = Result(
+                        "error", old.data, old.computed_at, None, got["error"]
+                    )
 
 
 def _sensor_stats(root: Path) -> list[dict[str, Any]]:
