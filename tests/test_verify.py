@@ -101,9 +101,9 @@ def test_only_the_given_resolver_is_asked_at_the_given_rate(lab: tuple[Path, Pat
     domains = Seized.from_files(plan_dir).domains
     recorder = Recorder()
     try:
-        document = verify.run(
-            op, domains, [verify.Resolver("127.0.0.1", recorder.port)], rate=5.0, concurrency=8
-        )
+        resolvers = [verify.Resolver("127.0.0.1", recorder.port)]
+        names = verify.chosen_names(op, domains, resolvers)
+        document = verify.run(op, names, resolvers, rate=5.0, concurrency=8)
     finally:
         recorder.close()
     names = sorted(domains)

@@ -50,12 +50,17 @@ def verify_cmd(
     op = operation_mod.load(operation)
     resolvers = [verify.Resolver.parse(r) for r in resolver]
     when = parse_date(day) if day is not None else None
-    domains = Seized.from_files(plan_dir).domains
+    names = verify.chosen_names(op, Seized.from_files(plan_dir).domains, resolvers, when)
+    err.print(
+        f"asking {', '.join(map(str, resolvers))} about {len(names)} planned names "
+        f"({'held on ' + str(when) if when else 'the whole window'}), at most {rate:g} a second",
+        markup=False,
+    )
     with _progress() as bar:
-        task = bar.add_task(f"asking {', '.join(map(str, resolvers))}", total=None)
+        task = bar.add_task("names checked", total=len(names) * len(resolvers))
         document = verify.run(
             op,
-            domains,
+            names,
             resolvers,
             when,
             rate,

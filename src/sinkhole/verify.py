@@ -224,17 +224,13 @@ def report(op: Operation, answers: list[Answer], resolvers: list[Resolver]) -> d
     }
 
 
-def run(
+def chosen_names(
     op: Operation,
     domains: dict[str, tuple[dt.date, dt.date]],
     resolvers: list[Resolver],
     day: dt.date | None = None,
-    rate: float = 200.0,
-    concurrency: int = 64,
-    timeout: float = 2.0,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Check the planned names (all, or those held on `day`) through `resolvers`."""
+) -> list[str]:
+    """The planned names to check (all, or those held on `day`); errors before any query."""
     if not resolvers:
         raise VerifyError("give at least one --resolver HOST:PORT to ask")
     if day is not None and not op.operation.start <= day <= op.operation.end:
@@ -244,6 +240,20 @@ def run(
     names = names_to_check(domains, day)
     if not names:
         raise VerifyError("the plan has no names to check" + (f" on {day}" if day else ""))
+    return names
+
+
+def run(
+    op: Operation,
+    names: list[str],
+    resolvers: list[Resolver],
+    day: dt.date | None = None,
+    rate: float = 200.0,
+    concurrency: int = 64,
+    timeout: float = 2.0,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Check `names` (from `chosen_names`) through `resolvers`; the report of what is open."""
     sinkhole = (*op.sinkhole.ipv4, *op.sinkhole.ipv6)
     answers = asyncio.run(
         check(names, resolvers, sinkhole, rate, concurrency, timeout, progress=progress)
