@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import ipaddress
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -39,14 +40,13 @@ def _write(path: Path, text: str | bytes, packed: bool = False) -> Path:
     return path
 
 
-def _rows(table: ingest.Mail | object) -> list[tuple[str, str, str, int]]:
-    """(ip, minute as ISO, kind, n), sorted."""
-    assert isinstance(table, ingest.Mail)
-    out = []
-    for r in table.table.to_pylist():
-        when = dt.datetime.fromtimestamp(r["minute"] * 60, dt.UTC).strftime("%Y-%m-%dT%H:%M")
-        out.append((r["ip"], when, r["kind"], r["n"]))
-    return sorted(out)
+def _rows(mail: ingest.Mail) -> list[tuple[str, str, str, int]]:
+    """(ip, minute as ISO, kind, n), summed per minute, sorted."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for r in mail.table.to_pylist():
+        when = dt.datetime.fromtimestamp(r["second"], dt.UTC).strftime("%Y-%m-%dT%H:%M")
+        counts[(r["ip"], when, r["kind"])] += r["n"]
+    return sorted((*key, n) for key, n in counts.items())
 
 
 def test_postfix_lines_of_every_documented_shape(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Mail operators already hold the evidence of a takedown's effect: their MTA logs
 (Postfix, Exim, Sendmail), their spam traps (mbox, Maildir) and exports of
 either (CSV). This room reads them as a stream, one parser module per format
 (:mod:`.postfix`, :mod:`.exim`, :mod:`.sendmail`, :mod:`.mbox`, :mod:`.maildir`,
-:mod:`.csvlog`), into one small table of (client address, minute, kind, count),
+:mod:`.csvlog`), into one small table of (client address, second, kind, count),
 and :mod:`.analysis` joins it with the addresses seen at the sinkhole (with a
 time tolerance for address churn), per family, attributed to networks: messages
 per hour from bot addresses against all, before and after the takedown.

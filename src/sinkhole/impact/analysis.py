@@ -9,8 +9,8 @@ are renumbered daily). Each family seen at the sinkhole is tried, so a
 message is attributed to the families whose bots used its address then; the
 target family's share is the share of messages from the operation's targets.
 
-Rates are per hour over the spans the mail covers: from its first minute to
-the takedown (before) and from the takedown to its last minute (after);
+Rates are per hour over the spans the mail covers: from its first second to
+the takedown (before) and from the takedown to its last second (after);
 hours without mail count as hours with none. ``drop`` is the relative fall
 of the bots' messages per hour. After the takedown, the bots' share per day
 is watched: when it rises again well above its low (the botnet found another
@@ -74,7 +74,8 @@ class Report:
 
 
 def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Table `seen`: (ip, family, lo, hi) per hour an address reached the sinkhole, in minutes."""
+    """Table `seen`: (ip, family, lo, hi) per hour an address reached the sinkhole, in
+    epoch seconds."""
     files = store.segments(Path(root)).parquet if Path(root).exists() else []
     if not files:
         raise ImpactError(f"no events under {root} (closed Parquet segments are read)")
@@ -83,8 +84,8 @@ def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
         f"""
         CREATE TEMP TABLE seen AS
         SELECT src_ip AS ip, coalesce(family, '(unknown)') AS family,
-               (epoch_ms(timestamp) // 3600000) * 60 AS lo,
-               (epoch_ms(timestamp) // 3600000) * 60 + 59 AS hi
+               (epoch_ms(timestamp) // 3600000) * 3600 AS lo,
+               (epoch_ms(timestamp) // 3600000) * 3600 + 3599 AS hi
         FROM read_parquet({listed})
         WHERE (application <> 'dns' OR channel = 'dns-servers')
           AND src_ip IN (SELECT DISTINCT ip FROM mail)
@@ -93,7 +94,7 @@ def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     )
 
 
-def _matched(con: duckdb.DuckDBPyConnection, tolerance_minutes: int, targets: list[str]) -> None:
+def _matched(con: duckdb.DuckDBPyConnection, tolerance_seconds: int, targets: list[str]) -> None:
     """Table `judged`: the mail rows with bot (any family), fam (a target family) and families."""
     con.execute(
         f"""
@@ -102,27 +103,27 @@ def _matched(con: duckdb.DuckDBPyConnection, tolerance_minutes: int, targets: li
             SELECT m.*, f.family FROM mail m, (SELECT DISTINCT family FROM seen) f
         ),
         prev AS (
-            SELECT mf.ip, mf.minute, mf.kind, mf.n, mf.family,
-                   mf.minute - s.hi <= {tolerance_minutes} AS near
+            SELECT mf.ip, mf.second, mf.kind, mf.n, mf.family,
+                   mf.second - s.hi <= {tolerance_seconds} AS near
             FROM mf ASOF LEFT JOIN seen s
-              ON mf.ip = s.ip AND mf.family = s.family AND mf.minute >= s.lo
+              ON mf.ip = s.ip AND mf.family = s.family AND mf.second >= s.lo
         ),
         next AS (
-            SELECT mf.ip, mf.minute, mf.kind, mf.family,
-                   s.lo - mf.minute <= {tolerance_minutes} AS near
+            SELECT mf.ip, mf.second, mf.kind, mf.family,
+                   s.lo - mf.second <= {tolerance_seconds} AS near
             FROM mf ASOF LEFT JOIN seen s
-              ON mf.ip = s.ip AND mf.family = s.family AND mf.minute <= s.lo
+              ON mf.ip = s.ip AND mf.family = s.family AND mf.second <= s.lo
         ),
         both_sides AS (
-            SELECT p.ip, p.minute, p.kind, p.n, p.family,
+            SELECT p.ip, p.second, p.kind, p.n, p.family,
                    coalesce(p.near, false) OR coalesce(x.near, false) AS near
-            FROM prev p JOIN next x USING (ip, minute, kind, family)
+            FROM prev p JOIN next x USING (ip, second, kind, family)
         )
-        SELECT ip, minute, kind, any_value(n) AS n,
+        SELECT ip, second, kind, any_value(n) AS n,
                bool_or(near) AS bot,
                bool_or(near AND family IN (SELECT unnest(?::VARCHAR[]))) AS fam,
                list(family ORDER BY family) FILTER (WHERE near) AS families
-        FROM both_sides GROUP BY ip, minute, kind
+        FROM both_sides GROUP BY ip, second, kind
         """,
         [targets],
     )
@@ -141,7 +142,7 @@ def _span(stats: dict[str, Any], hours: float) -> dict[str, Any]:
         }
     total, bots, fam = int(stats["all"] or 0), int(stats["bot"] or 0), int(stats["fam"] or 0)
     return {
-        "hours": round(hours, 2),
+        "hours": hours,
         "messages": total,
         "bot_messages": bots,
         "family_messages": fam,
@@ -156,9 +157,13 @@ def _span(stats: dict[str, Any], hours: float) -> dict[str, Any]:
 
 
 def _drop(before: dict[str, Any], after: dict[str, Any], key: str) -> float | None:
-    if before["per_hour"] is None or after["per_hour"] is None or not before["per_hour"][key]:
+    """1 - (after's rate / before's rate), from the counts (the printed rates are rounded)."""
+    count = {"all": "messages", "bot": "bot_messages", "family": "family_messages"}[key]
+    if not before["hours"] or not after["hours"] or not before[count]:
         return None
-    return round(1.0 - float(after["per_hour"][key]) / float(before["per_hour"][key]), 4)
+    rate_before = float(before[count]) / float(before["hours"])
+    rate_after = float(after[count]) / float(after["hours"])
+    return round(1.0 - rate_after / rate_before, 4)
 
 
 def recovery(per_day: list[dict[str, Any]], before_share: float | None) -> dict[str, Any]:
@@ -200,7 +205,7 @@ def analyse(
         raise ImpactError("no messages or connections in the mail given (see the files' notes)")
     unit = "messages" if messages else "connections"
     kinds = list(MESSAGE_KINDS) if messages else ["connect"]
-    cut = int(takedown.timestamp() // 60)
+    cut = int(takedown.timestamp())
     con = duck.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -209,12 +214,12 @@ def analyse(
         con.execute(f"SET temp_directory = {spill}")
         con.register("mail_in", mail.table)
         con.execute(
-            "CREATE TEMP TABLE mail AS SELECT ip, minute, kind, sum(n)::BIGINT AS n "
+            "CREATE TEMP TABLE mail AS SELECT ip, second, kind, sum(n)::BIGINT AS n "
             "FROM mail_in WHERE kind IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
             [kinds],
         )
         _sightings(con, root)
-        _matched(con, round(tolerance_hours * 60), targets)
+        _matched(con, round(tolerance_hours * 3600), targets)
         return _report(con, mail, takedown, cut, unit, targets, dataset, tolerance_hours)
     except duckdb.Error as exc:
         message = " ".join(str(exc).split())[:300]
@@ -240,18 +245,18 @@ def _report(
     tolerance_hours: float,
 ) -> Report:
     sums = "sum(n) AS all, sum(n) FILTER (WHERE bot) AS bot, sum(n) FILTER (WHERE fam) AS fam"
-    whole = _rows(con, f"SELECT {sums}, min(minute) AS first, max(minute) AS last FROM judged")[0]
+    whole = _rows(con, f"SELECT {sums}, min(second) AS first, max(second) AS last FROM judged")[0]
     sides = {
         r["side"]: r
-        for r in _rows(con, f"SELECT minute >= {cut} AS side, {sums} FROM judged GROUP BY side")
+        for r in _rows(con, f"SELECT second >= {cut} AS side, {sums} FROM judged GROUP BY side")
     }
     empty = {"all": 0, "bot": 0, "fam": 0}
     first, last = int(whole["first"]), int(whole["last"]) + 1
-    before = _span(sides.get(False, empty), (cut - first) / 60.0 if cut > first else 0.0)
-    after = _span(sides.get(True, empty), (last - cut) / 60.0 if last > cut else 0.0)
+    before = _span(sides.get(False, empty), (cut - first) / 3600.0 if cut > first else 0.0)
+    after = _span(sides.get(True, empty), (last - cut) / 3600.0 if last > cut else 0.0)
     hours = _rows(
         con,
-        f"SELECT minute // 60 AS hour, {sums} FROM judged GROUP BY hour ORDER BY hour",
+        f"SELECT second // 3600 AS hour, {sums} FROM judged GROUP BY hour ORDER BY hour",
     )
     per_hour = [
         {
@@ -264,8 +269,8 @@ def _report(
     ]
     days = _rows(
         con,
-        f"SELECT (minute - {cut}) // 1440 AS day, {sums} FROM judged "
-        f"WHERE minute >= {cut} GROUP BY day ORDER BY day",
+        f"SELECT (second - {cut}) // 86400 AS day, {sums} FROM judged "
+        f"WHERE second >= {cut} GROUP BY day ORDER BY day",
     )
     per_day = [
         {
@@ -317,8 +322,8 @@ def _networks(
 ) -> list[dict[str, Any]]:
     """Bot messages before and after per network (attributed by the datasets)."""
     per_ip = con.sql(
-        f"SELECT ip, sum(n) FILTER (WHERE minute < {cut}) AS b, "
-        f"sum(n) FILTER (WHERE minute >= {cut}) AS a FROM judged WHERE bot GROUP BY ip"
+        f"SELECT ip, sum(n) FILTER (WHERE second < {cut}) AS b, "
+        f"sum(n) FILTER (WHERE second >= {cut}) AS a FROM judged WHERE bot GROUP BY ip"
     ).to_arrow_table()
     if not per_ip.num_rows:
         return []

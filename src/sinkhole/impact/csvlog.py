@@ -43,7 +43,7 @@ def columns(header: str) -> tuple[str, str] | None:
 def read(
     con: duckdb.DuckDBPyConnection, path: Path, names: tuple[str, str], gzipped: bool
 ) -> mta.Scan:
-    """Count the rows of a CSV per client address and minute."""
+    """Count the rows of a CSV per client address and second."""
     number = next(_names)
     rejects, scans = f"impact_csv_rejects_{number}", f"impact_csv_scans_{number}"
     time, ip = (mta.literal(n) for n in names)
@@ -63,7 +63,7 @@ def read(
         timed AS (SELECT t, trim(ip) AS ip, {when} AS w FROM raw),
         judged AS (SELECT *, w IS NULL OR ip IS NULL OR ip = '' AS bad FROM timed)
         SELECT CASE WHEN bad THEN NULL ELSE ip END AS ip,
-               CASE WHEN bad THEN NULL ELSE epoch_ms(w) // 60000 END AS minute,
+               CASE WHEN bad THEN NULL ELSE epoch_ms(w) // 1000 END AS second,
                CASE WHEN bad THEN NULL ELSE 'message' END AS kind,
                count(*) AS n, count(*) FILTER (WHERE bad) AS bad,
                min(coalesce(t, '') || ',' || coalesce(ip, '')) FILTER (WHERE bad) AS first_bad,

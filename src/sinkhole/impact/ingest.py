@@ -1,8 +1,8 @@
 """Mail evidence in, one small table out: the format of each file found from its content.
 
 Every parser hands on the same table (:data:`sinkhole.impact.mta.SCHEMA`: client
-address, epoch minute, kind, count), so a day of a large provider's log
-becomes at most one row per client address and minute. What could not be read
+address, epoch second, kind, count), so a day of a large provider's log
+becomes at most one row per client address, second and kind. What could not be read
 is counted per file, with a few examples, in a :class:`FileReport`.
 """
 
@@ -59,7 +59,7 @@ class FileReport:
 
 @dataclass
 class Mail:
-    """The events of every input: (ip, minute, kind, n) rows, and a report per file."""
+    """The events of every input: (ip, second, kind, n) rows, and a report per file."""
 
     table: pa.Table
     files: list[FileReport]
@@ -156,10 +156,10 @@ def _normalise(table: pa.Table) -> tuple[pa.Table, int, list[str]]:
     return kept, malformed, examples
 
 
-def _iso_minute(value: int | None) -> str | None:
+def _iso_second(value: int | None) -> str | None:
     if value is None:
         return None
-    return dt.datetime.fromtimestamp(value * 60, dt.UTC).isoformat()
+    return dt.datetime.fromtimestamp(value, dt.UTC).isoformat()
 
 
 def read_file(
@@ -204,8 +204,8 @@ def read_file(
         chosen = table.filter(pc.equal(table["kind"], kind))
         setattr(report, attribute, int(pc.sum(chosen["n"]).as_py() or 0))
     if table.num_rows:
-        report.first = _iso_minute(pc.min(table["minute"]).as_py())
-        report.last = _iso_minute(pc.max(table["minute"]).as_py())
+        report.first = _iso_second(pc.min(table["second"]).as_py())
+        report.last = _iso_second(pc.max(table["second"]).as_py())
     elif report.lines:
         report.note = "no messages or connections found"
     return table, report

@@ -6,7 +6,7 @@ gzipped or not, and is never whole in memory. One RE2 expression per format,
 anchored at the start of the line, takes the timestamp, then one of the
 format's events (accepted message, rejected message, connection) with the
 client address; lines without a keyword of the format skip the expression.
-The result is grouped by (client address, minute, kind) as it goes.
+The result is grouped by (client address, second, kind) as it goes.
 
 Timestamps: classic syslog (``Dec  7 10:15:01``, no year, no zone), RFC 3339 /
 ISO 8601 as rsyslog's high-precision format writes them, RFC 5424
@@ -53,9 +53,9 @@ ADDRESS = r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]"
 
 #: The event kinds: an accepted message, a rejected one, a connection.
 KINDS = ("message", "reject", "connect")
-#: What the parsers hand on: per client address, minute (epoch minutes) and kind, a count.
+#: What the parsers hand on: per client address, second (epoch seconds) and kind, a count.
 SCHEMA = pa.schema(
-    [("ip", pa.string()), ("minute", pa.int64()), ("kind", pa.string()), ("n", pa.int64())]
+    [("ip", pa.string()), ("second", pa.int64()), ("kind", pa.string()), ("n", pa.int64())]
 )
 
 #: Half a year: the window either side of the reference time a year-less time falls in.
@@ -174,7 +174,7 @@ def scan(
             FROM timed
         )
         SELECT CASE WHEN bad THEN NULL ELSE ip END AS ip,
-               CASE WHEN bad THEN NULL ELSE epoch_ms(t) // 60000 END AS minute,
+               CASE WHEN bad THEN NULL ELSE epoch_ms(t) // 1000 END AS second,
                CASE WHEN bad THEN NULL ELSE kind END AS kind,
                count(*) AS n,
                count(*) FILTER (WHERE bad) AS bad,
@@ -195,7 +195,7 @@ def scan(
 
 
 def finish(result: pa.Table, rejected: tuple[Any, ...] | None) -> Scan:
-    """A Scan from the grouped rows (ip, minute, kind, n, bad, first_bad, last_bad) and the
+    """A Scan from the grouped rows (ip, second, kind, n, bad, first_bad, last_bad) and the
     reader's (count, example) of lines that were not text."""
     lines = int(pc.sum(result["n"]).as_py() or 0)
     malformed = int(pc.sum(result["bad"]).as_py() or 0)
@@ -212,5 +212,5 @@ def finish(result: pa.Table, rejected: tuple[Any, ...] | None) -> Scan:
         lines += bad_text
         malformed += bad_text
         examples.append(f"(not UTF-8 text) {rejected[1]!s:.200}")
-    events = result.filter(pc.is_valid(result["kind"])).select(["ip", "minute", "kind", "n"])
+    events = result.filter(pc.is_valid(result["kind"])).select(["ip", "second", "kind", "n"])
     return Scan(events.cast(SCHEMA), lines, malformed, [e[:300] for e in examples[:3]])

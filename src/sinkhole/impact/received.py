@@ -81,7 +81,7 @@ def first_external_hop(message: Message, trusted: Networks = ()) -> tuple[str, d
 
 @dataclass
 class Tally:
-    """Messages counted per (address, minute), with the ones that could not be placed."""
+    """Messages counted per (address, second), with the ones that could not be placed."""
 
     counts: Counter[tuple[str, int]] = field(default_factory=Counter)
     lines: int = 0
@@ -99,7 +99,7 @@ class Tally:
             self.bad(f"{where}: no Received header with a client address and a date")
             return
         address, when = hop
-        self.counts[(address, int(when.timestamp()) // 60)] += 1
+        self.counts[(address, int(when.timestamp()))] += 1
 
     def bad(self, example: str) -> None:
         """Count one message that could not be placed."""
@@ -112,7 +112,7 @@ class Tally:
         table = pa.table(
             {
                 "ip": pa.array([k[0] for k in self.counts], pa.string()),
-                "minute": pa.array([k[1] for k in self.counts], pa.int64()),
+                "second": pa.array([k[1] for k in self.counts], pa.int64()),
                 "kind": pa.array(["message"] * len(self.counts), pa.string()),
                 "n": pa.array(list(self.counts.values()), pa.int64()),
             },
