@@ -249,3 +249,12 @@ def test_p2p_and_static_ips_are_walked(p2p_family: str) -> None:
     result = _run(text + _step(1, "take-down", address="198.51.100.7"), op_text)
     assert [r.subject for r in result.open_at_end] == ["peer-to-peer"]
     assert result.first_contained is None  # peer-to-peer is never closed by a seizure
+
+
+def test_chart_without_timeline_is_one_line(tmp_path: Path) -> None:
+    op = tmp_path / "op.toml"
+    op.write_text(OP)
+    done = subprocess.run([sys.executable, "-m", "sinkhole", "simulate", str(op), "--chart",
+                           str(tmp_path / "c")], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == "sinkhole: error: --chart draws a timeline: give --timeline FILE too\n"

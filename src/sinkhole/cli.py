@@ -520,6 +520,8 @@ def simulate_cmd(
     from sinkhole import plan as plan_mod
     from sinkhole import simulate
 
+    if chart is not None and timeline is None:
+        raise SinkholeError("--chart draws a timeline: give --timeline FILE too")
     if timeline is not None:
         from sinkhole import timeline_view
 
