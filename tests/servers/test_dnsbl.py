@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from sinkhole.events.schema import SCHEMA
 from sinkhole.events.writer import EventWriter
 from sinkhole.servers import dnsbl
 from sinkhole.servers import dnswire as wire
-from sinkhole.testing import which
+from sinkhole.testing import running_sinkhole, which
 
 OPERATION = Path(__file__).parent.parent.parent / "examples" / "megad-sim.toml"
 ZONE = "dnsbl.sinkhole.example"
@@ -292,3 +293,24 @@ def test_fast_path_answers_as_the_full_parser(handler: dnsbl.DnsblHandler) -> No
     for odd in (dns.message.make_query(ZONE, "SOA"), dns.message.make_query(name_of("127.16.0.5"), "MX"),
                 dns.message.make_query(name_of("127.16.0.5"), "A", use_edns=1)):  # fmt: skip
         assert handler._fast(odd.to_wire(), True) is None
+
+
+def test_bots_reaching_a_running_sinkhole_get_listed(tmp_path: Path) -> None:
+    """`sinkhole serve` records a bot's check-in; the DNSBL beside it lists the bot."""
+    data = tmp_path / "data"
+    bot = "127.16.9.9"
+    with (
+        running_sinkhole(OPERATION, data) as sink,
+        running_dnsbl(OPERATION, data, ZONE, "--dataset", "lab", "--refresh", "1") as bl,
+    ):
+        address = bl.address("dnsbl")
+        assert ask(address, name_of(bot), "A").rcode() == dns.rcode.NXDOMAIN
+        with socket.create_connection(sink.address("http"), 5, (bot, 0)) as conn:
+            conn.sendall(b"GET /gate HTTP/1.1\r\nHost: mailer-megad-sim.example\r\n\r\n")
+            assert conn.recv(1024).startswith(b"HTTP/1.1 200")
+        deadline = time.monotonic() + 30
+        while ask(address, name_of(bot), "A").rcode() != dns.rcode.NOERROR:
+            assert time.monotonic() < deadline, "the bot was not listed within 30 s"
+            time.sleep(0.2)
+        txt = answers(ask(address, name_of(bot), "TXT", tcp=True), dns.rdatatype.TXT)
+        assert "megad-sim bot contacting a sinkhole in AS64496" in txt[0]

@@ -245,7 +245,7 @@ def _fold(con: sqlite3.Connection, root: Path, networks: Attributor, full: bool)
         raise BlocklistError(f"cannot read events under {root}: {message}") from None
     finally:
         duckdb_con.close()
-    rows = _attributed(hosts, networks)
+    rows = sorted(_attributed(hosts, networks))  # in key order: B-tree appends, not splits
     con.executemany(
         "INSERT INTO seen (ip, family, first_seen, last_seen, asn, as_name, prefix) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ip) DO UPDATE SET "
@@ -296,6 +296,10 @@ def _attributed(hosts: pa.Table, networks: Attributor) -> list[tuple[Any, ...]]:
         prefixes = found.column("prefix").to_pylist()
     else:
         asns, names, prefixes = [None] * len(texts), [""] * len(texts), [""] * len(texts)
+    names = [name or "" for name in names]
+    prefixes = [prefix or "" for prefix in prefixes]
+    if len(set(texts)) == len(texts):  # the usual case: one spelling per address
+        return list(zip(texts, fams, firsts, lasts, asns, names, prefixes, strict=True))
     merged: dict[str, list[Any]] = {}
     for key, first, last, family, asn, name, prefix in zip(
         texts, firsts, lasts, fams, asns, names, prefixes, strict=True
@@ -332,6 +336,7 @@ def _relist(con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime) ->
     excluded = exclusions(con)
     counts = Counts()
     rows: list[tuple[Any, ...]] = []
+    reasons: dict[tuple[Any, ...], str] = {}
     seen = con.execute(
         "SELECT ip, family, first_seen, last_seen, asn, as_name FROM seen"
     ).fetchall()
@@ -345,8 +350,11 @@ def _relist(con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime) ->
         if expires <= now:
             counts.delisted += 1
             continue
-        rows.append((ip, family, code_for(family), first, last, expires, asn, as_name,
-                     _reason(family, asn, as_name), "seen"))  # fmt: skip
+        why = reasons.get((family, asn, as_name))
+        if why is None:
+            why = reasons[family, asn, as_name] = _reason(family, asn, as_name)
+        rows.append((ip, family, code_for(family), first, last, expires, asn, as_name, why,
+                     "seen"))  # fmt: skip
         counts.per_family[family or ""] = counts.per_family.get(family or "", 0) + 1
     listed = {row[0] for row in rows}
     for ip, reason, added, until in con.execute(
@@ -358,10 +366,9 @@ def _relist(con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime) ->
             continue  # the store's own record says more
         rows.append((ip, None, CODE_LISTED, added, added, until, None, "", reason, "added"))
         counts.added += 1
+    rows.sort()  # in key order: B-tree appends
     counts.listed = len(rows)
-    digest = hashlib.blake2b(digest_size=16)
-    for row in rows:
-        digest.update(repr(row).encode())
+    digest = hashlib.blake2b(repr(rows).encode(), digest_size=16)
     digest.update(state.get_meta(con, "removal").encode())
     counts.serial = int(state.get_meta(con, "serial", "0"))
     if digest.hexdigest() != state.get_meta(con, "digest"):
