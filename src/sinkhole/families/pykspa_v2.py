@@ -205,6 +205,8 @@ class PykspaV2Dga(BaseDga):
     """Pykspa improved: names from an MD6-seeded generator, real set per 20 days, noise daily."""
 
     name = "pykspa-v2"
+    #: the seed counts periods of Unix time, packed as an unsigned number: nothing before 1970
+    supported = (dt.date(1970, 1, 1), dt.date.max)
     info = DgaInfo(
         period="20-day",
         per_period=DEFAULT_COUNT,

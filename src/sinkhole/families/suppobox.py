@@ -78,6 +78,8 @@ class SuppoboxDga(BaseDga):
     """Suppobox: two words of a 384-word list per 512-second counter, 85 counters at a time."""
 
     name = "suppobox"
+    #: the counter is Unix time / 512: nothing before 1970
+    supported = (dt.date(1970, 1, 1), dt.date.max)
     info = DgaInfo(
         period="daily",
         per_period=PER_DAY,

@@ -79,6 +79,8 @@ class ZloaderDga(BaseDga):
     """ZLoader: 32 twenty-letter .com names a day from an RC4-encrypted date."""
 
     name = "zloader"
+    #: the midnight's Unix time is packed into 32 unsigned bits: 1970-01-01 to 2106-02-07
+    supported = (dt.date(1970, 1, 1), dt.date(2106, 2, 7))
     info = DgaInfo(
         period="daily",
         per_period=_COUNT,
