@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ import pyarrow as pa
 import pytest
 import stix2
 from pymisp import MISPEvent
+from typer.testing import CliRunner
 
 from sinkhole import attribution, blocklist
 from sinkhole.blocklist import exports, policy, state
+from sinkhole.cli import app
 from sinkhole.events.schema import SCHEMA
 from sinkhole.events.writer import EventWriter
 
@@ -250,9 +253,24 @@ def test_export_replaces_atomically(store: Path, tmp_path: Path) -> None:
 # -- the command line: results and one-line errors --------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sinkhole", *args], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    """The command tree in this process (the console entry point is tested below)."""
+    result = CliRunner().invoke(app, list(args))
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def test_the_real_entry_point_prints_one_line(store: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "sinkhole", "blocklist", "check", "1.2.3",
+                           "--data", str(store)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "sinkhole: error: '1.2.3' is not an IPv4 or IPv6 address\n"
 
 
 def test_cli_build_check_export(store: Path, tmp_path: Path) -> None:
