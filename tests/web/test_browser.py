@@ -129,6 +129,11 @@ def test_dashboard_in_chromium(
                 assert wait_drawn(page, "#chart-hours", 5000) >= 5000
                 page.screenshot(path=shots / "overview.png", full_page=True)
 
+                # the one write: the page sends the CSRF token it was given
+                with page.expect_response("**/api/refresh") as refreshed:
+                    page.click("#refresh")
+                assert refreshed.value.status == 202
+
                 # the live counters move while bots check in
                 live_before = shown(page, "#today-events")
                 rates: list[float] = []
