@@ -313,3 +313,19 @@ def test_a_damaged_cache_file_is_rebuilt_or_reported_in_one_line(tmp_path: Path)
     assert not part.exists()
     rebuilt = dga_index.ensure(_spec(), tmp_path, workers=1)
     assert rebuilt.built == 1 and dga_index.lookup(rebuilt, [name])[name]
+
+
+def test_a_list_repeated_over_days_is_one_row_per_run() -> None:
+    # Gozi's luther list is keyed per day but changes every 4 days; Nymaim v2 tries each
+    # day's 64 names for 11 days: each name is one row, spanning the days that try it
+    table = dga_index.build_family("gozi", {}, dt.date(2016, 3, 28), dt.date(2016, 4, 8))
+    rows = table.to_pylist()
+    assert len(rows) == 3 * 12 == len({r["domain"] for r in rows})
+    first = families.get("gozi").dga.generate(dt.date(2016, 3, 28))  # type: ignore[union-attr]
+    spans = {(r["first_day"], r["last_day"]) for r in rows if r["domain"] in first}
+    assert spans == {(dt.date(2016, 3, 28), dt.date(2016, 3, 31))}
+    nymaim2 = dga_index.build_family("nymaim2", {}, dt.date(2018, 4, 1), dt.date(2018, 4, 30))
+    runs = {r["domain"]: (r["first_day"], r["last_day"]) for r in nymaim2.to_pylist()}
+    assert len(runs) == nymaim2.num_rows
+    today = families.get("nymaim2").dga.generate(dt.date(2018, 4, 10))[:64]  # type: ignore[union-attr]
+    assert {runs[d] for d in today} == {(dt.date(2018, 4, 10), dt.date(2018, 4, 20))}

@@ -230,16 +230,30 @@ def build_family(
     """The index rows of one family over bot dates [start, end]."""
     dga = _dga(family)
     values = dga.params(params)
+    spans = dga.key_spans(start, end)
+    lists = dga.domains_for_keys(list(spans), values)
+    # one row per domain and run of days: DGAs keyed by day whose lists repeat over
+    # several days (Gozi's 4-day periods, Nymaim v2's ten days back) would otherwise store
+    # a row per day. Keys come in date order, so a run only ever grows at its end.
+    held: dict[str, list[list[dt.date]]] = {}
+    day = dt.timedelta(days=1)
+    for (lo, hi), generated in zip(spans.values(), lists, strict=True):
+        for name in generated:
+            runs = held.get(name)
+            if runs is None:
+                held[name] = [[lo, hi]]
+            elif lo <= runs[-1][1] + day:
+                runs[-1][1] = max(runs[-1][1], hi)
+            else:
+                runs.append([lo, hi])
     names: list[str] = []
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []
-    spans = dga.key_spans(start, end)
-    lists = dga.domains_for_keys(list(spans), values)
-    for (lo, hi), generated in zip(spans.values(), lists, strict=True):
-        batch = list(dict.fromkeys(generated))
-        names.extend(batch)
-        firsts.extend([lo] * len(batch))
-        lasts.extend([hi] * len(batch))
+    for name, runs in held.items():
+        for lo, hi in runs:
+            names.append(name)
+            firsts.append(lo)
+            lasts.append(hi)
     timeless = dga.period_start(start) == TIMELESS
     return pa.table(
         {
