@@ -20,7 +20,7 @@ draws: first word (of 2450), separator (``-`` or none), second word (of
 ``3138C81ED54AD5F8E905555A6623C9C9`` in the analysed sample.
 
 The day list is the bot's own order (offset 0 first); each offset's 64 names
-are computed once and shared by the 11 days that try them.
+are computed once (a small cache) and shared by the 11 days that try them.
 
 Active years: 2017-2019. Bader analysed the DGA in April 2018; DGArchive's
 nymaim2 feed starts in 2017; Nymaim campaigns faded in 2019.
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 
 from sinkhole import wordlists
@@ -58,8 +58,9 @@ def _check_seed(params: Mapping[str, ParamValue]) -> str:
     return seed
 
 
-def _offset_names(seed_hash: str, year: int, yday: int) -> list[str]:
-    """The 64 names seeded by (two-digit year, day number)."""
+@lru_cache(maxsize=32)
+def _offset_names(seed_hash: str, year: int, yday: int) -> tuple[str, ...]:
+    """The 64 names seeded by (two-digit year, day number); a day reuses ten of yesterday's."""
     firsts, seconds, tlds = _tables()
     n1, n3, n4 = len(firsts), len(seconds), len(tlds)
     md5 = hashlib.md5
@@ -75,7 +76,7 @@ def _offset_names(seed_hash: str, year: int, yday: int) -> list[str]:
         d = int(state[:8], 16)
         state = md5(state[7:].encode()).hexdigest()
         out.append(firsts[a % n1] + _SEPARATORS[b & 1] + seconds[c % n3] + tlds[d % n4])
-    return out
+    return tuple(out)
 
 
 def _day_parts(day: dt.date) -> tuple[int, int]:
@@ -100,25 +101,12 @@ class Nymaim2Dga(BaseDga):
 
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
         """The 704 names a bot tries on `key`, today's 64 first."""
-        return self.domains_for_keys([key], params)[0]
-
-    def domains_for_keys(
-        self, keys: Sequence[dt.date], params: Mapping[str, ParamValue]
-    ) -> list[list[str]]:
-        """Several days at once: each (year, day number) list is computed once."""
         seed_hash = hashlib.md5(_check_seed(params).encode("ascii")).hexdigest()
-        cache: dict[tuple[int, int], list[str]] = {}
-        out: list[list[str]] = []
-        for key in keys:
-            year, yday = _day_parts(key)
-            names: list[str] = []
-            for back in range(_BACK):
-                part = (year, yday - back)
-                if part not in cache:
-                    cache[part] = _offset_names(seed_hash, *part)
-                names.extend(cache[part])
-            out.append(names)
-        return out
+        year, yday = _day_parts(key)
+        names: list[str] = []
+        for back in range(_BACK):
+            names.extend(_offset_names(seed_hash, year, yday - back))
+        return names
 
 
 FAMILY = Family(
