@@ -74,7 +74,10 @@ def dashboard_cmd(
         sys.stderr.flush()
 
     signal.signal(signal.SIGTERM, _stop_on_term)
-    server.run(sources, host, port, say, warn, refresh_every=refresh)
+    try:
+        server.run(sources, host, port, say, warn, refresh_every=refresh)
+    except KeyboardInterrupt:
+        return  # Ctrl-C or SIGTERM (uvicorn raises the signal again once it has stopped)
 
 
 def _stop_on_term(_signum: int, _frame: Any) -> None:
