@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from sinkhole import attribution, emulate, emulate_live, operation, plan, population
 from sinkhole.testing import running_sinkhole
 
 from .conftest import Store
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
 
 #: Debian's Chromium (.ci/run installs it); Playwright's own browser download is not used.
 CHROMIUM = "/usr/bin/chromium"
