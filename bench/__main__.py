@@ -10,6 +10,7 @@ from bench import (
     dashboard,
     emulator,
     foundation,
+    impact,
     notify,
     population,
     population_grid,
@@ -34,6 +35,7 @@ SUITES = {
     "dnsbl": blocklist.bench_dnsbl,
     "dashboard": dashboard.bench_dashboard,
     "timeline": timeline.bench_timeline,
+    "impact": impact.bench_impact,
 }
 
 

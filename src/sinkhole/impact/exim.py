@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Format, program
+from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Event, Format, program
 
 MESSAGE_ID = r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}"
 #: `H=name (helo) [ip]`, `H=(helo) [ip]`, `H=[ip]`
@@ -33,12 +33,10 @@ FORMAT = Format(
     name="exim",
     head=SYSLOG_TIME + r" (?:\S+ " + program(r"exim[\w.-]*") + r")?(?:\[\d+\] )?",
     events=(
-        ("message", MESSAGE_ID + r" <= .*? H=" + HOST),
-        ("reject", r"(?:" + MESSAGE_ID + r" )?H=" + HOST + r".*? rejected "),
-        ("connect", r"SMTP connection from " + HOST),
+        Event("message", (" <= ",), MESSAGE_ID + r" <= .*? H=" + HOST),
+        Event("reject", (" rejected ",), r"(?:" + MESSAGE_ID + r" )?H=" + HOST + r".*? rejected "),
+        Event("connect", ("SMTP connection from ",), r"SMTP connection from " + HOST),
     ),
-    keywords=(" <= ", " rejected ", "SMTP connection from "),
-    check=SYSLOG_TIME + " ",
     taste=re.compile(
         r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?"
         r"|.*\sexim[\w.-]*\[\d+\]: )"

@@ -71,20 +71,32 @@ def program(names: str) -> str:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One kind of line the log holds: the keywords that mark it and how the address is read."""
+
+    kind: str
+    #: the line holds this event only if it contains one of these (cheap, tried first)
+    keywords: tuple[str, ...]
+    #: RE2 with one group, the client address; it follows the head directly
+    pattern: str
+
+
+@dataclass(frozen=True)
 class Format:
-    """One MTA's log: how its lines start, its events and the keywords that mark them."""
+    """One MTA's log: how its lines start and the events it records."""
 
     name: str
-    #: RE2, anchored by the scan: groups month, day, hour, minute, second, iso (SYSLOG_TIME's)
+    #: RE2, anchored by the scan, that leads up to an event (SYSLOG_TIME first)
     head: str
-    #: (kind, RE2 with one group: the client address), tried in order after the head
-    events: tuple[tuple[str, str], ...]
-    #: a line holds an event only if it contains one of these (skips the expression)
-    keywords: tuple[str, ...]
-    #: RE2 a well-formed line of the log starts with
-    check: str
+    #: tried in order
+    events: tuple[Event, ...]
     #: Python regex that tells this format's lines apart (format detection)
     taste: re.Pattern[str]
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Every event's keywords."""
+        return tuple(k for event in self.events for k in event.keywords)
 
 
 @dataclass
@@ -125,6 +137,11 @@ def _time_sql(reference: dt.datetime) -> str:
     return f"CASE WHEN s.mon <> '' THEN {syslog} ELSE try_cast({iso} AS TIMESTAMPTZ) END"
 
 
+def _any(keywords: tuple[str, ...]) -> str:
+    """SQL: the line contains one of the keywords."""
+    return "(" + " OR ".join(f"contains(line, {literal(k)})" for k in keywords) + ")"
+
+
 def scan(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -135,20 +152,21 @@ def scan(
     """Read the events of one MTA log file (see the module docstring)."""
     number = next(_names)
     rejects, scans = f"impact_rejects_{number}", f"impact_scans_{number}"
-    events = "|".join(f"(?:{pattern})" for _, pattern in fmt.events)
-    full = f"^(?:{fmt.head})(?:{events})"
-    groups = ["mon", "day", "hh", "mi", "ss", "iso"] + [f"ip{i}" for i in range(len(fmt.events))]
+    # the whole line's shape is checked by RE2's automaton (no captures: fast); the time
+    # and the address are then taken by short expressions that capture little
+    full = "^(?:" + fmt.head + ")(?:" + "|".join(f"(?:{e.pattern})" for e in fmt.events) + ")"
+    groups = ", ".join(map(literal, ("mon", "day", "hh", "mi", "ss", "iso")))
+    found = [
+        f"CASE WHEN {_any(e.keywords)} THEN nullif(regexp_extract(line, {literal(e.pattern)}, 1), "
+        "'') END"
+        for e in fmt.events
+    ]
     kind = (
         "CASE "
-        + " ".join(f"WHEN s.ip{i} <> '' THEN '{name}'" for i, (name, _) in enumerate(fmt.events))
+        + " ".join(f"WHEN ip{i} IS NOT NULL THEN '{e.kind}'" for i, e in enumerate(fmt.events))
         + " END"
     )
-    ip = (
-        "CASE "
-        + " ".join(f"WHEN s.ip{i} <> '' THEN s.ip{i}" for i in range(len(fmt.events)))
-        + " END"
-    )
-    wanted = " OR ".join(f"contains(line, {literal(k)})" for k in fmt.keywords)
+    per_event = ", ".join(f"CASE WHEN ev THEN {f} END AS ip{i}" for i, f in enumerate(found))
     source = (
         f"read_csv({literal(str(path))}, columns = {{'line': 'VARCHAR'}}, delim = '\\x01', "
         "quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, "
@@ -158,19 +176,27 @@ def scan(
     )
     query = f"""
         WITH raw AS (SELECT line FROM {source} WHERE line IS NOT NULL AND line <> ''),
-        matched AS (
-            SELECT line, CASE WHEN {wanted}
-                THEN regexp_extract(line, {literal(full)}, [{", ".join(map(literal, groups))}])
-                END AS s
+        hit AS (
+            SELECT line, CASE WHEN {_any(fmt.keywords)}
+                THEN regexp_matches(line, {literal(full)}) ELSE false END AS ev
             FROM raw
         ),
+        found AS (
+            SELECT line, ev,
+                CASE WHEN ev THEN regexp_extract(line, {literal("^" + SYSLOG_TIME)}, [{groups}])
+                END AS s,
+                {per_event}
+            FROM hit
+        ),
         timed AS (
-            SELECT line, {ip} AS ip, {kind} AS kind, {_time_sql(reference)} AS t FROM matched
+            SELECT line, ev, coalesce({", ".join(f"ip{i}" for i in range(len(fmt.events)))}) AS ip,
+                {kind} AS kind, CASE WHEN ev THEN {_time_sql(reference)} END AS t
+            FROM found
         ),
         judged AS (
             SELECT line, ip, kind, t,
-                CASE WHEN ip IS NOT NULL THEN t IS NULL
-                     ELSE NOT regexp_matches(line, {literal("^(?:" + fmt.check + ")")}) END AS bad
+                CASE WHEN ev THEN t IS NULL OR ip IS NULL
+                     ELSE NOT regexp_matches(line, {literal("^" + SYSLOG_TIME + " ")}) END AS bad
             FROM timed
         )
         SELECT CASE WHEN bad THEN NULL ELSE ip END AS ip,

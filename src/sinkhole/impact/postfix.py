@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Format, program
+from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Event, Format, program
 
 HOSTNAME = r"[^\[\s]*"
 
@@ -31,15 +31,18 @@ FORMAT = Format(
     name="postfix",
     head=SYSLOG_TIME + r" \S+ " + program(r"postfix[\w.-]*"),
     events=(
-        ("message", r"[0-9A-Za-z]+: client=" + HOSTNAME + ADDRESS),
-        (
+        Event("message", (" client=",), r"[0-9A-Za-z]+: client=" + HOSTNAME + ADDRESS),
+        Event(
             "reject",
+            ("reject: ",),
             r"(?:NOQUEUE|[0-9A-Za-z]+): (?:milter-)?reject: [\w-]+ from " + HOSTNAME + ADDRESS,
         ),
-        ("connect", r"connect from " + HOSTNAME + ADDRESS),
+        # RFC 5424 lines have no colon after the tag: `... - connect from`, `...] connect from`
+        Event(
+            "connect",
+            (": connect from ", "- connect from ", "] connect from "),
+            r"connect from " + HOSTNAME + ADDRESS,
+        ),
     ),
-    # RFC 5424 lines have no colon after the tag: `... - connect from`, `...] connect from`
-    keywords=(" client=", "reject: ", ": connect from ", "- connect from ", "] connect from "),
-    check=SYSLOG_TIME + " ",
     taste=re.compile(r"\spostfix[\w.-]*/[\w.-]+(?:\[\d+\]:| \d+ )"),
 )

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import re
 
-from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Format, program
+from sinkhole.impact.mta import ADDRESS, SYSLOG_TIME, Event, Format, program
 
 FORMAT = Format(
     name="sendmail",
     head=SYSLOG_TIME + r" \S+ " + program(r"sendmail|sm-mta|sm-msp-queue") + r"(?:\w+: )?",
     events=(
-        ("message", r"from=.*?, relay=(?:\S+ )?" + ADDRESS),
-        ("reject", r"ruleset=\w+, .*?relay=(?:\S+ )?" + ADDRESS + r".*?, reject="),
+        Event("message", ("from=",), r"from=.*?, relay=(?:\S+ )?" + ADDRESS),
+        Event(
+            "reject", ("reject=",), r"ruleset=\w+, .*?relay=(?:\S+ )?" + ADDRESS + r".*?, reject="
+        ),
     ),
-    keywords=("from=", "reject="),
-    check=SYSLOG_TIME + " ",
     taste=re.compile(
         r"\s(?:sendmail|sm-mta)(?:\[\d+\]:| \d+ ) ?(?:\w+: )?(?:from=|to=|ruleset=|STARTTLS|\w+: )"
     ),
