@@ -83,6 +83,7 @@ def store(tmp_path: Path) -> Path:
                 http_host=None,
             ),  # the bot itself
             event("127.56.0.1", days(1), family=None),  # no family: not a bot contact
+            event("127.57.0.1", days(1), http_host="Relay-Megad-Sim.TEST.:8080"),
         ],
     )
     return root
@@ -102,8 +103,15 @@ def listed(root: Path) -> dict[str, tuple[Any, ...]]:
 def test_build_lists_bots_within_the_grace_period(store: Path) -> None:
     counts = built(store)
     got = listed(store)
-    assert set(got) == {"127.16.0.5", "127.20.0.9", "127.24.0.7", "2001:db8::77", "127.53.0.1"}
-    assert counts.listed == 5
+    assert set(got) == {
+        "127.16.0.5",
+        "127.20.0.9",
+        "127.24.0.7",
+        "2001:db8::77",
+        "127.53.0.1",
+        "127.57.0.1",
+    }
+    assert counts.listed == 6
     assert counts.delisted == 1  # 127.20.0.10, last seen 10 days ago
     assert counts.excluded == 1  # 100.64.3.4
     assert got["127.16.0.5"][0] == policy.FAMILY_CODES["megad-sim"] == 14
@@ -123,7 +131,7 @@ def test_expiry_after_the_grace_period(store: Path) -> None:
     assert not verdict.listed and "grace period" in verdict.why
     # the grace period is remembered; time passing delists the rest
     counts = built(store, as_of=NOW + dt.timedelta(days=30))
-    assert counts.listed == 0 and counts.delisted == 6
+    assert counts.listed == 0 and counts.delisted == 7
 
 
 def test_excluded_prefix_and_asn_never_listed(store: Path) -> None:
@@ -218,6 +226,7 @@ def test_stix_bundle_parses_and_validates(store: Path, tmp_path: Path) -> None:
     assert "[ipv4-addr:value = '127.16.0.5']" in patterns
     assert "[ipv6-addr:value = '2001:db8::77']" in patterns
     assert "[domain-name:value = 'mailer-megad-sim.example']" in patterns
+    assert "[domain-name:value = 'relay-megad-sim.test']" in patterns  # Host: port, case, dot
     malware_ids = {m.id for m in kinds["malware"]}
     assert len(kinds["relationship"]) == len(kinds["indicator"])
     assert all(r.relationship_type == "indicates" for r in kinds["relationship"])
@@ -277,7 +286,7 @@ def test_cli_build_check_export(store: Path, tmp_path: Path) -> None:
     done = cli("blocklist", "build", str(OPERATION), "--data", str(store), "--dataset", "lab",
                "--as-of", NOW.isoformat())  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "listed: 5; delisted: 1; excluded: 1" in done.stdout
+    assert "listed: 6; delisted: 1; excluded: 1" in done.stdout
     done = cli("blocklist", "check", "127.16.0.5", "10.1.1.1", "--data", str(store), "--json")
     assert done.returncode == 0, done.stderr
     verdicts = [json.loads(line) for line in done.stdout.splitlines()]
@@ -286,7 +295,7 @@ def test_cli_build_check_export(store: Path, tmp_path: Path) -> None:
     done = cli("blocklist", "export", str(OPERATION), "--data", str(store), "--format", "text",
                "--out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert len(out.read_text().split()) == 5
+    assert len(out.read_text().split()) == 6
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,10 @@ _CONTACTS = " AND ".join(
         "(application <> 'dns' OR channel = 'dns-servers')",
     )
 )
-_DOMAIN = "lower(coalesce(http_host, ssl_servername, dns_qname))"
+_NAME = "coalesce(http_host, ssl_servername, dns_qname)"
+#: A Host header's port and a trailing dot are not part of the name.
+_CLEAN = "rtrim(regexp_replace(lower(name), ':[0-9]+$', ''), '.')"
+_DOMAIN_SHAPE = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.[a-z][a-z0-9-]*$"
 
 
 def code_for(family: str | None) -> int:
@@ -233,12 +236,15 @@ def _fold(con: sqlite3.Connection, root: Path, networks: Attributor, full: bool)
             "max(epoch_us(timestamp)) AS last_seen, arg_max(family, timestamp) AS family "
             f"FROM events WHERE {_CONTACTS} GROUP BY src_ip"
         ).to_arrow_table()
+        # grouped by the name as logged first (a few thousand names for millions of
+        # events), then lowercased, checked and grouped again
         names = duckdb_con.sql(
-            f"SELECT {_DOMAIN} AS domain, arg_max(family, timestamp) AS family, "
-            "min(epoch_us(timestamp)) AS first_seen, max(epoch_us(timestamp)) AS last_seen "
-            f"FROM events WHERE family IS NOT NULL AND {_DOMAIN} IS NOT NULL "
-            f"AND regexp_matches({_DOMAIN}, '^[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$') "
-            "GROUP BY domain"
+            f"WITH raw AS (SELECT {_NAME} AS name, arg_max(family, timestamp) AS family, "
+            "min(timestamp) AS first_seen, max(timestamp) AS last_seen FROM events "
+            f"WHERE family IS NOT NULL AND {_NAME} IS NOT NULL GROUP BY name) "
+            f"SELECT {_CLEAN} AS domain, arg_max(family, last_seen) AS family, "
+            "min(epoch_us(first_seen)), max(epoch_us(last_seen)) FROM raw "
+            f"WHERE regexp_matches({_CLEAN}, '{_DOMAIN_SHAPE}') GROUP BY domain"
         ).fetchall()
     except Exception as exc:
         message = " ".join(str(exc).split())[:300]
