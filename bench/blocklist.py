@@ -163,6 +163,18 @@ def bench_dnsbl() -> None:
         folder = Path(tmp)
         data, export, ips = _world(folder, LISTED)
         empty_data, empty_export, _ = _world(folder, 0)
+        for fmt in ("text", "csv", "stix", "misp"):
+            began = time.monotonic()
+            out = folder / f"export.{fmt}"
+            exports.export(
+                data,
+                fmt,
+                out,
+                exports.Zone(("ns1.sinkhole.example",), "hostmaster.sinkhole.example"),
+            )
+            print(f"export --format {fmt}: {time.monotonic() - began:.1f} s "
+                  f"({out.stat().st_size / 1e6:.1f} MB)")  # fmt: skip
+            out.unlink()
         queries = folder / "queries.txt"
         _query_file(queries, ips)
         rows: list[tuple[str, dict[str, float]]] = []

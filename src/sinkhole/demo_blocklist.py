@@ -97,8 +97,8 @@ def run(op: operation.Operation, root: Path, networks: attribution.Attributor) -
         )]  # fmt: skip
     sink = op.sinkhole
     table = dnsbl.load_table(ZONE, policy.entries(root), sink.ttl, counts.serial)
-    records = dnsbl.records_for(dnsbl.DnsblConfig(ZONE, "127.0.0.1", 0, sink.nameservers,
-                                                  sink.hostmaster, sink.ttl))  # fmt: skip
+    config = dnsbl.DnsblConfig(ZONE, "127.0.0.1", 0, sink.nameservers, sink.hostmaster, sink.ttl)
+    records = dnsbl.records_for(config, counts.serial)
     handler = dnsbl.DnsblHandler(table, records, rate_limit=0)
     lookups: list[dict[str, Any]] = []
     with _serving(handler) as address:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pytest
 
 from sinkhole import attribution, blocklist
-from sinkhole.blocklist import exports, policy
+from sinkhole.blocklist import exports, policy, state
 from sinkhole.blocklist.testing import running_dnsbl, running_rbldnsd
 from sinkhole.events.schema import SCHEMA
 from sinkhole.events.writer import EventWriter
@@ -118,6 +118,7 @@ def test_apex_and_outside(world: dict[str, Any]) -> None:
     address = world["address"]
     soa = ask(address, ZONE, "SOA")
     assert answers(soa, dns.rdatatype.SOA)[0].startswith("ns1.sinkhole.example. hostmaster.")
+    assert soa.answer[0][0].serial == state.serial(world["root"])  # the listing's serial
     ns = ask(address, ZONE, "NS", tcp=True)
     assert answers(ns, dns.rdatatype.NS) == ["ns1.sinkhole.example.", "ns2.sinkhole.example."]
     for name in ("2.0.0.127.other.example", "example", "sinkhole.example"):

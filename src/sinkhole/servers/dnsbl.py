@@ -188,9 +188,11 @@ class DnsblHandler:
         self.dnsbl = DnsblCounters()
         self.cache: dict[bytes, tuple[bytes, int]] = {}
 
-    def replace_table(self, table: DnsblTable) -> None:
-        """Answer from `table` from the next query on."""
+    def replace_table(self, table: DnsblTable, records: wire.Records | None = None) -> None:
+        """Answer from `table` (and the SOA/NS `records`) from the next query on."""
         self.table = table
+        if records is not None:
+            self.records = records
         self.cache = {}
         self.dnsbl.reloads += 1
 
@@ -406,9 +408,9 @@ class Source:
     refresh: Callable[[], str | None] | None = None
 
 
-def records_for(config: DnsblConfig) -> wire.Records:
-    """The zone's SOA and NS record bytes."""
-    return wire.Records((), (), config.nameservers, config.hostmaster, config.ttl, int(time.time()))
+def records_for(config: DnsblConfig, serial: int) -> wire.Records:
+    """The zone's SOA (its serial: the listing's) and NS record bytes."""
+    return wire.Records((), (), config.nameservers, config.hostmaster, config.ttl, serial)
 
 
 class _Worker:
@@ -419,7 +421,7 @@ class _Worker:
         self.config = config
         self.source = source
         self.pipe = pipe
-        records = records_for(config)
+        records = records_for(config, table.serial)
         self.handlers = [
             DnsblHandler(table, records, config.rate_limit),
             DnsblHandler(table, records, config.rate_limit),
@@ -473,8 +475,9 @@ class _Worker:
                 continue
             if new is not None:
                 self.table = new
+                records = records_for(self.config, new.serial)
                 for handler in self.handlers:
-                    handler.replace_table(new)  # one assignment: no query sees half of it
+                    handler.replace_table(new, records)  # no query sees half of it
                 gc.collect()
                 gc.freeze()
 
