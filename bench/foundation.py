@@ -34,7 +34,7 @@ def _rate(fn: object, dates: list[dt.date], budget: float = 1.5) -> float:
 def bench_dga() -> None:
     """Each family's generate() beside its straightforward reference, same process."""
     print("== DGA generation: domains/s, sinkhole vs straightforward reference (same process)")
-    print(f"{'family':<14}{'sinkhole':>12}{'reference':>12}{'ratio':>8}")
+    print(f"{'family':<18}{'sinkhole':>13}{'reference':>13}{'ratio':>10}")
     rng = random.Random(1)
     for family in families.all_families():
         dga = family.dga
@@ -44,13 +44,13 @@ def bench_dga() -> None:
         try:
             reference = importlib.import_module(f"tests.reference_dga.{module}")
         except ModuleNotFoundError:
-            print(f"{family.name:<14}{'(no reference)':>24}")
+            print(f"{family.name:<18}{'(no reference)':>26}")
             continue
         # distinct periods so no cache can help either side
         dates = sorted({START + dt.timedelta(days=rng.randrange(3000)) for _ in range(40)})
         ours = _rate(dga.generate, dates)
         theirs = _rate(reference.generate, dates)
-        print(f"{family.name:<14}{ours:>12,.0f}{theirs:>12,.0f}{ours / theirs:>7.1f}x")
+        print(f"{family.name:<18}{ours:>13,.0f}{theirs:>13,.0f}{ours / theirs:>9.1f}x")
 
 
 def _all_families_operation(days: int) -> operation.Operation:

@@ -56,25 +56,14 @@ def candidates(year: int, seed: int, counter: int, magic: int) -> list[str]:
     since = year - 1900
     odd = ((((magic >> counter) * ((counter - 1) & 0xFF)) & 0xFF) * v) & 1
     length = 8 + odd
-    nibbles = []
-    for half in (0, 1):
-        byte = (magic >> (8 * half)) & 0xFF
-        nibbles.append((byte >> 4, byte & 0xF))
+    b0, b1 = magic & 0xFF, (magic >> 8) & 0xFF
     lo, hi = v & 0xFF, (v >> 8) & 0xFF
+    # byte i: a nibble of the magic's byte i//4 times a mix of the year or of v
+    nibbles = (b0 >> 4, b0 & 0xF, b0 >> 4, b0 & 0xF, b1 >> 4, b1 & 0xF, b1 >> 4, b1 & 0xF)
+    mixes = (since, since, hi ^ lo, lo ^ hi, since >> 1, since << 1,
+             (hi << 1) ^ (lo >> 1), (lo << 1) ^ (hi >> 1))  # fmt: skip
     mult = counter + 1
-    rnd = []
-    for i in range(8):
-        half, kind = divmod(i, 4)
-        high, low = nibbles[half]
-        if kind == 0:
-            m, f = high, since >> half
-        elif kind == 1:
-            m, f = low, since << half
-        elif kind == 2:
-            m, f = high, (hi << half) ^ (lo >> half)
-        else:
-            m, f = low, (lo << half) ^ (hi >> half)
-        rnd.append((((m * f) & 0xFF) * mult) & 0xFF)
+    rnd = [(((m * f) & 0xFF) * mult) & 0xFF for m, f in zip(nibbles, mixes, strict=True)]
     rnd.append(0xE0)
     label = ""
     pos = 0
