@@ -26,10 +26,10 @@ from typing import Any
 
 import duckdb
 
-from sinkhole import attribution, duck
-from sinkhole.events import private, store
+from sinkhole import attribution
+from sinkhole.events import store
 from sinkhole.impact.errors import ImpactError
-from sinkhole.impact.ingest import Mail
+from sinkhole.impact.ingest import Mail, analysis_connection
 
 #: Hours either side of a sinkhole sighting in which mail from the address is a bot's.
 TOLERANCE_HOURS = 12.0
@@ -206,12 +206,8 @@ def analyse(
     unit = "messages" if messages else "connections"
     kinds = list(MESSAGE_KINDS) if messages else ["connect"]
     cut = int(takedown.timestamp())
-    con = duck.connect()
+    con = analysis_connection()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET memory_limit = '3GB'")
-        spill = private.duckdb_path_literal(private.spill_folder())
-        con.execute(f"SET temp_directory = {spill}")
         con.register("mail_in", mail.table)
         con.execute(
             "CREATE TEMP TABLE mail AS SELECT ip, second, kind, sum(n)::BIGINT AS n "

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sinkhole import duck
+from sinkhole.events import private
 from sinkhole.impact import csvlog, exim, maildir, mbox, mta, postfix, sendmail
 from sinkhole.impact.errors import ImpactError
 
@@ -32,6 +33,8 @@ FORMATS = ("postfix", "exim", "sendmail", "mbox", "maildir", "csv")
 #: How much of a file's start is read to tell its format.
 SAMPLE_BYTES = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+#: DuckDB's memory ceiling while reading a log and joining it with the events.
+MEMORY_LIMIT = "512MB"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _V4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
 
@@ -156,6 +159,17 @@ def _normalise(table: pa.Table) -> tuple[pa.Table, int, list[str]]:
     return kept, malformed, examples
 
 
+def analysis_connection() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in bounded memory: past MEMORY_LIMIT it spills to a private folder
+    (the spill holds client addresses)."""
+    con = duck.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {private.duckdb_path_literal(private.spill_folder())}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
 def _iso_second(value: int | None) -> str | None:
     if value is None:
         return None
@@ -178,7 +192,7 @@ def read_file(
         module = mbox if found.format == "mbox" else maildir
         scan = module.read(path, trusted)
     else:
-        con = duck.connect()
+        con = analysis_connection()
         try:
             con.execute(f"SET TimeZone = {mta.literal(timezone)}")
         except duckdb.Error:
