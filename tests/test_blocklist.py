@@ -167,6 +167,18 @@ def test_update_folds_new_segments_only(store: Path) -> None:
     assert again.serial == counts.serial  # nothing changed: the DNSBL need not reload
 
 
+def test_update_delists_what_expired_since(store: Path) -> None:
+    """An update with nothing new still takes off what passed its grace period."""
+    first = built(store)
+    later = blocklist.update(store, attribution.lab(), as_of=NOW + dt.timedelta(days=5, hours=12))
+    # last contacts 1, 1, 1, 2, 2, 3 days before NOW, 7 days of grace: the first three remain
+    assert later.delisted == 3 and later.listed == 3
+    assert later.serial == first.serial + 1
+    assert set(listed(store)) == {"127.16.0.5", "127.53.0.1", "127.57.0.1"}
+    [verdict] = blocklist.check(store, ["127.20.0.9"])
+    assert not verdict.listed and "grace period" in verdict.why
+
+
 def test_manual_additions(store: Path) -> None:
     built(store)
     blocklist.add(store, "192.0.2.7", "C&C proxy reported by a partner")

@@ -34,12 +34,11 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from sinkhole import duck
 from sinkhole.attribution import Attributor, addresses
 from sinkhole.blocklist import state
+from sinkhole.blocklist.fold import TEST_LISTED, TEST_REASON, canonical, fold
 from sinkhole.blocklist.state import BlocklistError
 from sinkhole.events import store
-from sinkhole.events.writer import EVENTS_DIR
 
 DEFAULT_GRACE_DAYS = 7.0
 #: TXT strings are one character-string: at most 255 octets.
@@ -67,11 +66,6 @@ CODE_LISTED = 2
 #: A family without a code of its own (a third-party family, or several families at once).
 CODE_OTHER = 3
 
-#: RFC 5782 test points: always listed / never listed.
-TEST_LISTED = ("127.0.0.2", "::ffff:7f00:2")
-TEST_UNLISTED = ("127.0.0.1", "::ffff:7f00:1")
-TEST_REASON = "RFC 5782 test point, always listed"
-
 #: Never listed: one address shared by many customers, and the negative test points.
 SHARED_RANGES: dict[str, str] = {
     "100.64.0.0/10": "shared address space for carrier-grade NAT (RFC 6598)",
@@ -80,37 +74,12 @@ SHARED_RANGES: dict[str, str] = {
     "::ffff:7f00:1/128": "RFC 5782 test point, never listed",
 }
 
-#: Bot contacts: every event with a family but DNS queries relayed by a resolver.
-_CONTACTS = " AND ".join(
-    (
-        "family IS NOT NULL",
-        "src_ip IS NOT NULL",
-        "(application <> 'dns' OR channel = 'dns-servers')",
-    )
-)
-_NAME = "coalesce(http_host, ssl_servername, dns_qname)"
-#: A Host header's port and a trailing dot are not part of the name.
-_CLEAN = "rtrim(regexp_replace(lower(name), ':[0-9]+$', ''), '.')"
-_DOMAIN_SHAPE = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.[a-z][a-z0-9-]*$"
-
 
 def code_for(family: str | None) -> int:
     """The 127.0.0.x code of a family (2: none, 3: one without a code of its own)."""
     if not family:
         return CODE_LISTED
     return FAMILY_CODES.get(family, CODE_OTHER)
-
-
-def canonical(text: str) -> str:
-    """An address in canonical form (IPv4-mapped IPv6 as IPv4); BlocklistError if none."""
-    try:
-        addr = ipaddress.ip_address(text.strip())
-    except ValueError:
-        raise BlocklistError(f"{text!r} is not an IPv4 or IPv6 address") from None
-    tests = TEST_LISTED + TEST_UNLISTED
-    if addr.version == 6 and addr.ipv4_mapped is not None and str(addr) not in tests:
-        return str(addr.ipv4_mapped)  # how dual-stack listeners log IPv4 clients
-    return str(addr)
 
 
 def _us(moment: dt.datetime) -> int:
@@ -205,129 +174,6 @@ class Counts:
         return dict(vars(self))
 
 
-def _fold(con: sqlite3.Connection, root: Path, networks: Attributor, full: bool) -> tuple[int, int]:
-    """Read the store's new contacts into `seen` and `domains`; (addresses, files) read."""
-    snap = store.snapshot(root)
-    done = {} if full else dict(con.execute("SELECT path, size FROM folded").fetchall())
-    events_dir = Path(root) / EVENTS_DIR
-    new: list[tuple[str, int]] = []
-    for path in snap.parquet:
-        try:
-            key, size = str(path.relative_to(events_dir)), path.stat().st_size
-        except (OSError, ValueError):
-            continue
-        if done.get(key) != size:
-            new.append((key, size))
-    duckdb_con = duck.connect()
-    try:
-        duckdb_con.execute("SET TimeZone = 'UTC'")
-        duckdb_con.register("wal_events", snap.wal)
-        if new:
-            files = [str(events_dir / key) for key, _ in new]
-            duckdb_con.read_parquet(files, union_by_name=True).create_view("parquet_events")
-            duckdb_con.execute(
-                "CREATE VIEW events AS SELECT * FROM parquet_events "
-                "UNION ALL BY NAME SELECT * FROM wal_events"
-            )
-        else:
-            duckdb_con.execute("CREATE VIEW events AS SELECT * FROM wal_events")
-        hosts = duckdb_con.sql(
-            "SELECT src_ip, min(epoch_us(timestamp)) AS first_seen, "
-            "max(epoch_us(timestamp)) AS last_seen, arg_max(family, timestamp) AS family "
-            f"FROM events WHERE {_CONTACTS} GROUP BY src_ip"
-        ).to_arrow_table()
-        # grouped by the name as logged first (a few thousand names for millions of
-        # events), then lowercased, checked and grouped again
-        names = duckdb_con.sql(
-            f"WITH raw AS (SELECT {_NAME} AS name, arg_max(family, timestamp) AS family, "
-            "min(timestamp) AS first_seen, max(timestamp) AS last_seen FROM events "
-            f"WHERE family IS NOT NULL AND {_NAME} IS NOT NULL GROUP BY name) "
-            f"SELECT {_CLEAN} AS domain, arg_max(family, last_seen) AS family, "
-            "min(epoch_us(first_seen)), max(epoch_us(last_seen)) FROM raw "
-            f"WHERE regexp_matches({_CLEAN}, '{_DOMAIN_SHAPE}') GROUP BY domain"
-        ).fetchall()
-    except Exception as exc:
-        message = " ".join(str(exc).split())[:300]
-        raise BlocklistError(f"cannot read events under {root}: {message}") from None
-    finally:
-        duckdb_con.close()
-    rows = sorted(_attributed(hosts, networks))  # in key order: B-tree appends, not splits
-    con.executemany(
-        "INSERT INTO seen (ip, family, first_seen, last_seen, asn, as_name, prefix) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ip) DO UPDATE SET "
-        "family = CASE WHEN excluded.last_seen >= seen.last_seen THEN excluded.family "
-        "ELSE seen.family END, "
-        "first_seen = min(seen.first_seen, excluded.first_seen), "
-        "last_seen = max(seen.last_seen, excluded.last_seen), "
-        "asn = coalesce(excluded.asn, seen.asn), "
-        "as_name = CASE WHEN excluded.as_name <> '' THEN excluded.as_name ELSE seen.as_name END, "
-        "prefix = CASE WHEN excluded.prefix <> '' THEN excluded.prefix ELSE seen.prefix END",
-        rows,
-    )
-    con.executemany(
-        "INSERT INTO domains (domain, family, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (domain) DO UPDATE SET "
-        "family = CASE WHEN excluded.last_seen >= domains.last_seen THEN excluded.family "
-        "ELSE domains.family END, "
-        "first_seen = min(domains.first_seen, excluded.first_seen), "
-        "last_seen = max(domains.last_seen, excluded.last_seen)",
-        names,
-    )
-    con.executemany(
-        "INSERT INTO folded (path, size) VALUES (?, ?) "
-        "ON CONFLICT (path) DO UPDATE SET size = excluded.size",
-        new,
-    )
-    return len(rows), len(new)
-
-
-def _attributed(hosts: pa.Table, networks: Attributor) -> list[tuple[Any, ...]]:
-    """(ip, family, first, last, asn, as_name, prefix) per contacting address."""
-    # parsed in bulk (IPv4 in Arrow compute): dual-stack spellings become IPv4, IPv4 texts
-    # are canonical once they match; only the few IPv6 texts are rewritten one by one
-    addrs = addresses.parse(hosts.column("src_ip").combine_chunks())
-    if addrs.invalid:  # rare (our listeners log addresses): keep the rows that are some
-        hosts = hosts.filter(pa.array([_is_address(t) for t in hosts.column("src_ip").to_pylist()]))
-        addrs = addresses.parse(hosts.column("src_ip").combine_chunks())
-    texts = addrs.text.to_pylist()
-    for index in np.flatnonzero(addrs.is6).tolist():
-        texts[index] = canonical(texts[index])
-    firsts = hosts.column("first_seen").to_pylist()
-    lasts = hosts.column("last_seen").to_pylist()
-    fams = hosts.column("family").to_pylist()
-    if networks.tables and len(addrs):
-        found = networks.attribute_parsed(addrs).table
-        asns = found.column("asn").to_pylist()
-        names = found.column("as_name").to_pylist()
-        prefixes = found.column("prefix").to_pylist()
-    else:
-        asns, names, prefixes = [None] * len(texts), [""] * len(texts), [""] * len(texts)
-    names = [name or "" for name in names]
-    prefixes = [prefix or "" for prefix in prefixes]
-    if len(set(texts)) == len(texts):  # the usual case: one spelling per address
-        return list(zip(texts, fams, firsts, lasts, asns, names, prefixes, strict=True))
-    merged: dict[str, list[Any]] = {}
-    for key, first, last, family, asn, name, prefix in zip(
-        texts, firsts, lasts, fams, asns, names, prefixes, strict=True
-    ):
-        row = merged.get(key)
-        if row is None:
-            merged[key] = [key, family, first, last, asn, name or "", prefix or ""]
-        else:  # one address logged in two spellings (dual-stack listeners)
-            if last >= row[3]:
-                row[1] = family
-            row[2], row[3] = min(row[2], first), max(row[3], last)
-    return [tuple(row) for row in merged.values()]
-
-
-def _is_address(text: str | None) -> bool:
-    try:
-        ipaddress.ip_address((text or "").strip())
-    except ValueError:
-        return False
-    return True
-
-
 def _reason(family: str | None, asn: int | None, as_name: str) -> str:
     network = (
         f" in AS{asn}" + (f" {as_name.split(maxsplit=1)[0]}" if as_name else "") if asn else ""
@@ -389,6 +235,63 @@ def _relist(con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime) ->
     return counts
 
 
+def _relist_touched(
+    con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime, touched: list[str]
+) -> Counts:
+    """Bring the listing up to date for the addresses just folded, and drop what expired.
+
+    The cost follows what changed, not the listing's size (a DNSBL folds every minute);
+    the serial moves only when an answer changes: an address listed or delisted, or a
+    listed address's code or reason.
+    """
+    now = _us(as_of)
+    keep = int(grace.total_seconds() * 1_000_000)
+    counts = Counts()
+    changed = False
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS touched (ip TEXT PRIMARY KEY)")
+    con.execute("DELETE FROM touched")
+    con.executemany("INSERT OR IGNORE INTO touched VALUES (?)", [(ip,) for ip in touched])
+    seen = con.execute(
+        "SELECT s.ip, s.family, s.first_seen, s.last_seen, s.asn, s.as_name FROM seen s "
+        "JOIN touched USING (ip)"
+    ).fetchall()
+    before = {
+        ip: (code, reason)
+        for ip, code, reason in con.execute(
+            "SELECT l.ip, l.code, l.reason FROM listing l JOIN touched USING (ip)"
+        )
+    }
+    never = exclusions(con).mask([r[0] for r in seen], [r[4] for r in seen]).tolist()
+    upsert: list[tuple[Any, ...]] = []
+    drop: list[tuple[str]] = []
+    for (ip, family, first, last, asn, as_name), out in zip(seen, never, strict=True):
+        expires = last + keep
+        if out or expires <= now:
+            if ip in before:
+                drop.append((ip,))
+            continue
+        row = (ip, family, code_for(family), first, last, expires, asn, as_name,
+               _reason(family, asn, as_name), "seen")  # fmt: skip
+        upsert.append(row)
+        changed = changed or before.get(ip) != (row[2], row[8])
+    con.executemany("DELETE FROM listing WHERE ip = ?", drop)
+    con.executemany("INSERT OR REPLACE INTO listing VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upsert)
+    expired = con.execute(
+        "DELETE FROM listing WHERE expires IS NOT NULL AND expires <= ?", (now,)
+    ).rowcount
+    counts.delisted = len(drop) + expired
+    changed = changed or counts.delisted > 0
+    counts.listed = con.execute("SELECT count(*) FROM listing").fetchone()[0]
+    counts.seen = len(seen)
+    counts.serial = int(state.get_meta(con, "serial", "0"))
+    if changed:
+        counts.serial += 1
+        state.set_meta(con, "serial", counts.serial)
+        state.set_meta(con, "digest", "")  # the next full rewrite compares afresh
+    state.set_meta(con, "as_of", as_of.isoformat())
+    return counts
+
+
 def _grace(con: sqlite3.Connection, days: float | None) -> dt.timedelta:
     if days is None:
         stored = state.get_meta(con, "grace_seconds")
@@ -439,12 +342,15 @@ def _run(
             con.execute("DELETE FROM domains")
             con.execute("DELETE FROM folded")
         try:
-            _seen, files = _fold(con, root, networks, full)
+            touched, files = fold(con, root, networks, full)
         except store.StoreError as exc:
             raise BlocklistError(exc.message) from None
         if removal is not None:
             state.set_meta(con, "removal", removal)
-        counts = _relist(con, grace, moment)
+        if full:
+            counts = _relist(con, grace, moment)
+        else:
+            counts = _relist_touched(con, grace, moment, touched)
     counts.folded_files = files
     counts.seconds = time.monotonic() - began
     return counts
