@@ -16,6 +16,7 @@ from bench import (
     population_grid,
     population_other,
     servers,
+    ship,
     timeline,
 )
 
@@ -36,6 +37,7 @@ SUITES = {
     "dashboard": dashboard.bench_dashboard,
     "timeline": timeline.bench_timeline,
     "impact": impact.bench_impact,
+    "ship": ship.bench_ship,
 }
 
 

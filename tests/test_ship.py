@@ -254,6 +254,15 @@ def test_several_sources_give_the_merged_store(tmp_path: Path, s3: S3) -> None:
     for location in ([url, str(west)], [str(east), str(west), url]):
         assert store.summary(location) == expected
         assert ordered(store.read(location)).equals(ordered(store.read(merged)))
+    op_file = tmp_path / "op.toml"
+    op_file.write_text(OP_TEXT)
+    command = [sys.executable, "-m", "sinkhole", "events", str(op_file), "--data", url,
+               "--data", str(west), "--format", "jsonl", "--application", "http"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == store.count(merged, store.Filter(application="http")) > 0
+    assert {json.loads(line)["sensor"] for line in lines} == {"east", "west"}
     report = json.dumps(population.report([url, west]).as_dict(), sort_keys=True, default=str)
     assert report == json.dumps(population.report(merged).as_dict(), sort_keys=True, default=str)
 
@@ -432,4 +441,38 @@ def test_sources_parse() -> None:
     assert sources.stores(["a", "a", "s3://b"]).sources == (
         sources.parse("a"),
         sources.parse("s3://b"),
+    )
+
+
+def test_serve_ships_beside_serving_and_names_its_sensor(tmp_path: Path, s3: S3) -> None:
+    from sinkhole.testing import running_sinkhole
+
+    op_file = tmp_path / "op.toml"
+    op_file.write_text(OP_TEXT)
+    data, url = tmp_path / "d", f"s3://{BUCKET}/live"
+    with running_sinkhole(op_file, data, "--sensor", "east", "--ship", url) as sink:
+        assert f"shipping closed segments to {url}" in sink.lines
+        host, port = sink.address("http")
+        for n in range(20):
+            with socket.create_connection((host, port), timeout=5) as conn:
+                conn.sendall(f"GET /c?n={n} HTTP/1.1\r\nHost: x.test\r\n\r\n".encode())
+                conn.recv(4096)
+        assert sink.stop() == 0
+    local = store.read(data)
+    assert local.num_rows == 20
+    assert set(local.column("sensor").to_pylist()) == {"east-w0"}
+    # the workers' last segments closed at the stop, and the parent shipped them
+    assert ship.pending(data, url) == []
+    assert ordered(store.read(url)).equals(ordered(local))
+
+
+def test_demo_act_ships_and_reads_both_as_one(tmp_path: Path) -> None:
+    root = tmp_path / "east"
+    events = sensor_store(root, "east", seed=11, segments=2, machines=50)
+    lines: list[str] = []
+    result = ship.demo(root, tmp_path / "shared", lines.append)
+    assert result.pending == 0 and result.shipped == len(ship.local_segments(root))
+    assert lines[1] == (
+        f"events: local store {events:,}; shared store {events:,}; "
+        f"both read together {events:,} (a segment seen twice is read once)"
     )

@@ -296,7 +296,8 @@ def _networks(ips: list[str], dataset: attribution.Attributor) -> pa.Table:
 
 def checkin_interval(con: Any, ci: Any) -> tuple[float, float]:
     """(T, relative standard error): the bots' check-in interval, measured from the data."""
-    secs = ci.timestamp.epoch_seconds()
+    # whole seconds on every engine (DuckDB's epoch has a fraction, Spark's has none)
+    secs = ci.timestamp.epoch_seconds().floor()
     # six-hour blocks: long enough for several check-ins, too short to hold a night off line
     block = (secs / BLOCK_SECONDS).floor().name("block")
     per = ci.group_by([ci.src_ip, block]).aggregate(n=ci.count(), span=secs.max() - secs.min())
@@ -369,7 +370,8 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
     :data:`~sinkhole.distinct.BURST_SECONDS` are one check-in."""
     t = ci.select(
         ci.src_ip,
-        s=ci.timestamp.epoch_seconds().cast("int64"),
+        # floored: a cast rounds on DuckDB (a fraction) but Spark's seconds are truncated
+        s=ci.timestamp.epoch_seconds().floor().cast("int64"),
         agent=ci.http_agent.hash(),
         bid=ci.bot_id.hash(),
     )

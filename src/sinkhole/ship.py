@@ -416,3 +416,19 @@ class Background:
     def final(self, attempts: int = 3) -> Pass:
         """One last shipping run after the workers closed their segments."""
         return self.shipper.until_done(attempts)
+
+
+def demo(root: Path, shared: Path, say: Callable[[str], None] = print) -> Pass:
+    """The demo's act: ship a store's closed segments to a shared folder, then read both
+    back as one store (each segment once)."""
+    result = Shipper(root, str(shared)).until_done(attempts=2)
+    say(
+        f"shipped {result.shipped} segments ({result.bytes / 1e6:.1f} MB) to {shared}; "
+        f"pending {result.pending}; manifest: {Path(root) / SHIP_DIR / MANIFEST}"
+    )
+    local, copy, both = store.count(root), store.count(shared), store.count([root, shared])
+    say(
+        f"events: local store {local:,}; shared store {copy:,}; "
+        f"both read together {both:,} (a segment seen twice is read once)"
+    )
+    return result

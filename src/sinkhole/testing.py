@@ -149,3 +149,72 @@ def running_sinkhole(
         extra += ["--workers", "1"]
     with in_background(operation, data, extra, timeout) as sink:
         yield sink
+
+
+def spark_home() -> Path | None:
+    """The Spark distribution inside the pyspark package (None without pyspark or Java)."""
+    try:
+        import pyspark
+    except ImportError:
+        return None
+    home = Path(pyspark.__file__).parent
+    if not (home / "bin" / "spark-class").exists() or shutil.which("java") is None:
+        return None
+    return home
+
+
+@contextmanager
+def running_spark_cluster(work: Path, memory: str = "1g", timeout: float = 120.0) -> Iterator[str]:
+    """A Spark standalone master and one worker (1 core) on 127.0.0.1; yields the master URL.
+
+    Started with pyspark's own `spark-class`, logs and executor folders under `work`;
+    both die with their starter (setpriv --pdeathsig) and are stopped at the end.
+    """
+    home = spark_home()
+    if home is None:
+        raise RuntimeError("a Spark cluster needs pyspark and a Java runtime")
+    import json
+    import urllib.request
+
+    env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1",
+               SPARK_DAEMON_MEMORY="256m", SPARK_WORKER_DIR=str(work),
+               PYSPARK_PYTHON=sys.executable)  # fmt: skip
+    spark_class = str(home / "bin" / "spark-class")
+    port, ui = free_port(), free_port()
+    url = f"spark://127.0.0.1:{port}"
+    commands = [
+        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(port), "--webui-port", str(ui)],
+        [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+         "--cores", "1", "--memory", memory, "--webui-port", str(free_port()),
+         "--work-dir", str(work)],
+    ]  # fmt: skip
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for command, name in zip(commands, ("master", "worker"), strict=True):
+            with open(work / f"{name}.log", "wb") as log:
+                procs.append(
+                    subprocess.Popen(dying_with_us(command), env=env, stdout=log, stderr=log)
+                )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2) as answer:
+                    if json.load(answer).get("aliveworkers", 0) >= 1:
+                        break
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                tail = (work / "master.log").read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"the Spark cluster did not come up: {tail}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
