@@ -343,7 +343,7 @@ def _exit_with_starter() -> None:
 
 
 #: What a store folder holds; a folder with anything else is not the store's to tighten.
-_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock", "dashboard.token"}
+_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock", "dashboard.token", "ship"}
 
 
 def _private_data_folder(folder: Path) -> None:
