@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sinkhole import emulate, emulate_mail, operation, plan
+from sinkhole import attribution, blocklist, emulate, emulate_mail, operation, plan
 from sinkhole.events.writer import EventWriter
 from sinkhole.impact import analysis, ingest
 from sinkhole.impact.errors import ImpactError
@@ -72,6 +72,42 @@ def test_tolerance_families_and_before_after(tmp_path: Path) -> None:
     wide = analysis.analyse(mail, root, TAKEDOWN, ["megad-sim"], tolerance_hours=13)
     assert wide.bot_messages == 6
     assert [n["addresses"] for n in report.per_network] == [2]  # one unattributed group
+    assert report.blocklist.startswith("not joined: no listing at")
+    assert report.listed_messages == 0
+
+
+def test_blocklist_listing_joined(tmp_path: Path) -> None:
+    root = _store(tmp_path / "store")
+    blocklist.build(root, attribution.lab(), as_of=dt.datetime(2026, 12, 8, tzinfo=dt.UTC))
+    blocklist.add(root, "198.51.100.1", "seen spamming our trap")
+    listed = {
+        v.ip
+        for v in blocklist.check(root, ["192.0.2.10", "192.0.2.20", "198.51.100.1"])
+        if v.listed
+    }
+    rows = [
+        ("2026-12-07T10:45:00", "192.0.2.10"),
+        ("2026-12-07T10:46:00", "192.0.2.20"),
+        ("2026-12-08T00:00:00", "198.51.100.1"),
+        ("2026-12-08T00:00:00", "203.0.113.1"),
+    ]
+    mail = ingest.read([_csv(tmp_path / "mail.csv", rows)], TAKEDOWN)
+    report = analysis.analyse(mail, root, TAKEDOWN, ["megad-sim"])
+    assert report.blocklist.startswith("joined:")
+    assert report.listed_messages == len(listed) and "198.51.100.1" in listed
+    assert report.after["listed_messages"] == 1
+
+
+def test_mail_from_no_address_the_sinkhole_saw(tmp_path: Path) -> None:
+    root = _store(tmp_path / "store")
+    rows = [("2026-12-07T10:00:00", "203.0.113.1"), ("2026-12-07T13:00:00", "203.0.113.2")]
+    report = analysis.analyse(
+        ingest.read([_csv(tmp_path / "m.csv", rows)], TAKEDOWN), root, TAKEDOWN, ["megad-sim"]
+    )
+    assert (report.messages, report.bot_messages) == (2, 0)
+    assert report.drop is None  # no bot mail before: nothing to fall
+    # all mail: one message in the 2 h before, one in the 1 h 1 s after
+    assert report.all_drop == pytest.approx(1 - (1 / (1 + 1 / 3600)) / (1 / 2), abs=1e-4)
 
 
 def test_recovery_rule() -> None:

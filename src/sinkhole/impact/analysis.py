@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from sinkhole import attribution
+from sinkhole.blocklist import state
+from sinkhole.blocklist.state import BlocklistError
 from sinkhole.events import store
 from sinkhole.impact.errors import ImpactError
 from sinkhole.impact.ingest import Mail, analysis_connection
@@ -52,6 +55,7 @@ class Report:
     messages: int
     bot_messages: int
     family_messages: int
+    listed_messages: int
     unit: str
     takedown: str
     tolerance_hours: float
@@ -73,9 +77,23 @@ class Report:
         return dict(vars(self))
 
 
+def _listing(con: duckdb.DuckDBPyConnection, root: Path) -> str:
+    """Table `listed` (ip): the addresses the store's blocklist lists now; returns what was
+    joined, or why nothing was (no listing built yet)."""
+    try:
+        with state.connect(Path(root)) as db:
+            ips = [row[0] for row in db.execute("SELECT ip FROM listing")]
+    except BlocklistError as exc:
+        con.execute("CREATE TEMP TABLE listed (ip VARCHAR)")
+        return f"not joined: {exc.message}"
+    con.register("listing_in", pa.table({"ip": pa.array(ips, pa.string())}))
+    con.execute("CREATE TEMP TABLE listed AS SELECT DISTINCT ip FROM listing_in")
+    return f"joined: {len(ips):,} addresses listed now"
+
+
 def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Table `seen`: (ip, family, lo, hi) per hour an address reached the sinkhole, in
-    epoch seconds."""
+    """Table `seen`: (ip, family, lo) per hour an address reached the sinkhole (lo: the
+    hour's first second)."""
     files = store.segments(Path(root)).parquet if Path(root).exists() else []
     if not files:
         raise ImpactError(f"no events under {root} (closed Parquet segments are read)")
@@ -84,8 +102,7 @@ def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
         f"""
         CREATE TEMP TABLE seen AS
         SELECT src_ip AS ip, coalesce(family, '(unknown)') AS family,
-               (epoch_ms(timestamp) // 3600000) * 3600 AS lo,
-               (epoch_ms(timestamp) // 3600000) * 3600 + 3599 AS hi
+               (epoch_ms(timestamp) // 3600000) * 3600 AS lo
         FROM read_parquet({listed})
         WHERE (application <> 'dns' OR channel = 'dns-servers')
           AND src_ip IN (SELECT DISTINCT ip FROM mail)
@@ -95,35 +112,50 @@ def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 
 
 def _matched(con: duckdb.DuckDBPyConnection, tolerance_seconds: int, targets: list[str]) -> None:
-    """Table `judged`: the mail rows with bot (any family), fam (a target family) and families."""
+    """Table `judged`: the mail rows with bot (any family), fam (a target family) and families.
+
+    Each address's sighting hours, widened by the tolerance, are merged per family into
+    islands (consecutive hours whose widened spans touch); a message is a family's when it
+    falls in one of its address's islands. One hash join on the address, then the range.
+    """
+    tol = tolerance_seconds
     con.execute(
         f"""
-        CREATE TEMP TABLE judged AS
-        WITH mf AS (
-            SELECT m.*, f.family FROM mail m, (SELECT DISTINCT family FROM seen) f
+        CREATE TEMP TABLE islands AS
+        WITH gaps AS (
+            SELECT ip, family, lo,
+                   lo - lag(lo) OVER (PARTITION BY ip, family ORDER BY lo) AS gap
+            FROM seen
         ),
-        prev AS (
-            SELECT mf.ip, mf.second, mf.kind, mf.n, mf.family,
-                   mf.second - s.hi <= {tolerance_seconds} AS near
-            FROM mf ASOF LEFT JOIN seen s
-              ON mf.ip = s.ip AND mf.family = s.family AND mf.second >= s.lo
-        ),
-        next AS (
-            SELECT mf.ip, mf.second, mf.kind, mf.family,
-                   s.lo - mf.second <= {tolerance_seconds} AS near
-            FROM mf ASOF LEFT JOIN seen s
-              ON mf.ip = s.ip AND mf.family = s.family AND mf.second <= s.lo
-        ),
-        both_sides AS (
-            SELECT p.ip, p.second, p.kind, p.n, p.family,
-                   coalesce(p.near, false) OR coalesce(x.near, false) AS near
-            FROM prev p JOIN next x USING (ip, second, kind, family)
+        numbered AS (
+            SELECT ip, family, lo,
+                   sum(CASE WHEN gap IS NULL OR gap > 3600 + 2 * {tol} THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY ip, family ORDER BY lo) AS island
+            FROM gaps
         )
-        SELECT ip, second, kind, any_value(n) AS n,
-               bool_or(near) AS bot,
-               bool_or(near AND family IN (SELECT unnest(?::VARCHAR[]))) AS fam,
-               list(family ORDER BY family) FILTER (WHERE near) AS families
-        FROM both_sides GROUP BY ip, second, kind
+        SELECT ip, family, min(lo) - {tol} AS lo, max(lo) + 3599 + {tol} AS hi
+        FROM numbered GROUP BY ip, family, island
+        """
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE judged AS
+        WITH hits AS (
+            SELECT m.ip, m.second, m.kind, i.family
+            FROM mail m JOIN islands i ON m.ip = i.ip AND m.second BETWEEN i.lo AND i.hi
+        ),
+        per AS (
+            SELECT ip, second, kind,
+                   bool_or(family IN (SELECT unnest(?::VARCHAR[]))) AS fam,
+                   list(DISTINCT family ORDER BY family) AS families
+            FROM hits GROUP BY ip, second, kind
+        )
+        SELECT m.ip, m.second, m.kind, m.n,
+               m.ip IN (SELECT ip FROM listed) AS listed,
+               p.families IS NOT NULL AS bot,
+               coalesce(p.fam, false) AS fam,
+               p.families
+        FROM mail m LEFT JOIN per p ON m.ip = p.ip AND m.second = p.second AND m.kind = p.kind
         """,
         [targets],
     )
@@ -136,16 +168,20 @@ def _span(stats: dict[str, Any], hours: float) -> dict[str, Any]:
             "messages": 0,
             "bot_messages": 0,
             "family_messages": 0,
+            "listed_messages": 0,
             "per_hour": None,
             "bot_share": None,
             "family_share": None,
+            "listed_share": None,
         }
     total, bots, fam = int(stats["all"] or 0), int(stats["bot"] or 0), int(stats["fam"] or 0)
+    listed = int(stats["listed"] or 0)
     return {
         "hours": hours,
         "messages": total,
         "bot_messages": bots,
         "family_messages": fam,
+        "listed_messages": listed,
         "per_hour": {
             "all": round(total / hours, 3),
             "bot": round(bots / hours, 3),
@@ -153,6 +189,7 @@ def _span(stats: dict[str, Any], hours: float) -> dict[str, Any]:
         },
         "bot_share": round(bots / total, 5) if total else None,
         "family_share": round(fam / total, 5) if total else None,
+        "listed_share": round(listed / total, 5) if total else None,
     }
 
 
@@ -215,8 +252,9 @@ def analyse(
             [kinds],
         )
         _sightings(con, root)
+        listing = _listing(con, root)
         _matched(con, round(tolerance_hours * 3600), targets)
-        return _report(con, mail, takedown, cut, unit, targets, dataset, tolerance_hours)
+        return _report(con, mail, takedown, cut, unit, listing, dataset, tolerance_hours)
     except duckdb.Error as exc:
         message = " ".join(str(exc).split())[:300]
         raise ImpactError(f"cannot join the mail with the events under {root}: {message}") from None
@@ -236,17 +274,20 @@ def _report(
     takedown: dt.datetime,
     cut: int,
     unit: str,
-    targets: list[str],
+    listing: str,
     dataset: attribution.Attributor | None,
     tolerance_hours: float,
 ) -> Report:
-    sums = "sum(n) AS all, sum(n) FILTER (WHERE bot) AS bot, sum(n) FILTER (WHERE fam) AS fam"
+    sums = (
+        "sum(n) AS all, sum(n) FILTER (WHERE bot) AS bot, sum(n) FILTER (WHERE fam) AS fam, "
+        "sum(n) FILTER (WHERE listed) AS listed"
+    )
     whole = _rows(con, f"SELECT {sums}, min(second) AS first, max(second) AS last FROM judged")[0]
     sides = {
         r["side"]: r
         for r in _rows(con, f"SELECT second >= {cut} AS side, {sums} FROM judged GROUP BY side")
     }
-    empty = {"all": 0, "bot": 0, "fam": 0}
+    empty = {"all": 0, "bot": 0, "fam": 0, "listed": 0}
     first, last = int(whole["first"]), int(whole["last"]) + 1
     before = _span(sides.get(False, empty), (cut - first) / 3600.0 if cut > first else 0.0)
     after = _span(sides.get(True, empty), (last - cut) / 3600.0 if last > cut else 0.0)
@@ -297,7 +338,8 @@ def _report(
         per_family={str(r["family"]): int(r["n"]) for r in families},
         per_hour=per_hour,
         recovery=recovery(per_day, before["bot_share"]),
-        blocklist="not joined: sinkhole.blocklist has no listing API in this tree yet",
+        listed_messages=int(whole["listed"] or 0),
+        blocklist=listing,
         files=[f.as_dict() for f in mail.files],
     )
     report.per_network = _networks(con, cut, dataset or attribution.lab())
