@@ -51,6 +51,27 @@ from sinkhole.servers.dns import CACHE_SIZE, DnsCounters, RateLimiter, TcpLimits
 QTYPE_TXT = 16
 _HEADER = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
+
+
+def _head(rd: int, arcount: int, rcode: int, answers: int, authority: int, tc: int) -> bytes:
+    flags = 0x8400 | (tc << 9) | (rd << 8) | rcode
+    return struct.pack("!HHHHH", flags, 1, answers, authority, arcount)
+
+
+#: A reply's header after the ID, by [RD][ARCOUNT]: [answer, NXDOMAIN + SOA, answer
+#: truncated, NXDOMAIN truncated].
+_HEADS = [
+    [
+        (
+            _head(rd, ar, 0, 1, 0, 0),
+            _head(rd, ar, 3, 0, 1, 0),
+            _head(rd, ar, 0, 0, 0, 1),
+            _head(rd, ar, 3, 0, 0, 1),
+        )
+        for ar in (0, 1)
+    ]
+    for rd in (0, 1)
+]
 #: QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, the high octet of ARCOUNT 0.
 _ONE_QUESTION = b"\x00\x01\x00\x00\x00\x00\x00"
 #: Entries taken into a new table per step between packets (a few milliseconds).
@@ -187,6 +208,8 @@ class DnsblHandler:
         self.counters = DnsCounters()
         self.dnsbl = DnsblCounters()
         self.cache: dict[bytes, tuple[bytes, int]] = {}
+        #: the SOA record of a negative answer, by where the zone starts in the question
+        self.soa_at: dict[int, bytes] = {}
 
     def replace_table(self, table: DnsblTable, records: wire.Records | None = None) -> None:
         """Answer from `table` (and the SOA/NS `records`) from the next query on."""
@@ -194,6 +217,7 @@ class DnsblHandler:
         if records is not None:
             self.records = records
         self.cache = {}
+        self.soa_at = {}
         self.dnsbl.reloads += 1
 
     def handle(self, packet: bytes, src_ip: str, src_port: int, udp: bool) -> bytes | None:
@@ -264,7 +288,8 @@ class DnsblHandler:
             opt = b""
         name = lowered[12:at]
         group = table.names.get(name)
-        flags = ((packet[2] << 8) & 0x7900) | 0x8400
+        rd = packet[2] & 1  # QR, opcode, AA, TC are 0 (checked above); only RD is echoed
+        more = 1 if opt else 0
         if group is None:
             pos = 12
             while pos < at:  # the labels before the zone must be labels
@@ -275,13 +300,21 @@ class DnsblHandler:
             if pos != at:
                 return None
             self.dnsbl.not_listed += 1
-            soa = self.records.soa(at, qend)
-            head = _HEADER.pack(0, flags | wire.NXDOMAIN, 1, 0, 1, 1 if opt else 0)
-            return _fit(packet, head, qend, soa, opt, limit), wire.NXDOMAIN
-        self.dnsbl.listed += 1
-        answer = group.a_rr if qtype == wire.QTYPE_A else self._txt(group, name)
-        head = _HEADER.pack(0, flags, 1, 1, 0, 1 if opt else 0)
-        return _fit(packet, head, qend, answer, opt, limit), wire.NOERROR
+            soa = self.soa_at.get(at)
+            if soa is None:
+                soa = self.soa_at[at] = self.records.soa(at, qend)
+            head = _HEADS[rd][more][1]
+            rcode, records = wire.NXDOMAIN, soa
+        else:
+            self.dnsbl.listed += 1
+            records = group.a_rr if qtype == wire.QTYPE_A else self._txt(group, name)
+            head = _HEADS[rd][more][0]
+            rcode = wire.NOERROR
+        reply = b"".join((packet[:2], head, packet[12:qend], records, opt))
+        if len(reply) > limit:  # too big for this UDP query: TC, the client asks over TCP
+            reply = b"".join((packet[:2], _HEADS[rd][more][2 + (rcode == wire.NXDOMAIN)],
+                              packet[12:qend], opt))  # fmt: skip
+        return reply, rcode
 
     def _answer(self, packet: bytes, query: wire.Query, udp: bool) -> tuple[bytes, int]:
         """(reply, rcode) to a query no cache knows."""
@@ -363,17 +396,6 @@ class DnsblHandler:
             head = _HEADER.pack(query.ident, flags | 0x0200, 1, 0, 0, n_ar)
             reply = head + question + opt
         return reply
-
-
-def _fit(packet: bytes, head: bytes, qend: int, records: bytes, opt: bytes, limit: int) -> bytes:
-    """A reply: the query's ID, `head`'s flags and counts, the question, records, OPT;
-    truncated (TC, no records) when longer than `limit`."""
-    reply = packet[:2] + head[2:] + packet[12:qend] + records + opt
-    if len(reply) > limit:
-        flags = ((head[2] << 8) | head[3]) | 0x0200
-        reply = packet[:2] + _HEADER.pack(0, flags, 1, 0, 0, 1 if opt else 0)[2:]
-        reply += packet[12:qend] + opt
-    return reply
 
 
 # -- the process: a parent that folds and watches, workers that answer -------------------
