@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sinkhole import duck
 from sinkhole.attribution import Attributor, addresses
@@ -85,7 +86,7 @@ def fold(
         hosts = duckdb_con.sql(
             "SELECT src_ip, min(epoch_us(timestamp)) AS first_seen, "
             "max(epoch_us(timestamp)) AS last_seen, arg_max(family, timestamp) AS family "
-            f"FROM events WHERE {_CONTACTS} GROUP BY src_ip"
+            f"FROM events WHERE {_CONTACTS} GROUP BY src_ip ORDER BY src_ip"
         ).to_arrow_table()
         # grouped by the name as logged first (a few thousand names for millions of
         # events), then lowercased, checked and grouped again
@@ -143,18 +144,16 @@ def _attributed(hosts: pa.Table, networks: Attributor) -> list[tuple[Any, ...]]:
     texts = addrs.text.to_pylist()
     for index in np.flatnonzero(addrs.is6).tolist():
         texts[index] = canonical(texts[index])
-    firsts = hosts.column("first_seen").to_pylist()
-    lasts = hosts.column("last_seen").to_pylist()
-    fams = hosts.column("family").to_pylist()
+    firsts = _numbers(hosts.column("first_seen"))
+    lasts = _numbers(hosts.column("last_seen"))
+    fams = _repeated(hosts.column("family"), None)
     if networks.tables and len(addrs):
         found = networks.attribute_parsed(addrs).table
         asns = found.column("asn").to_pylist()
-        names = found.column("as_name").to_pylist()
-        prefixes = found.column("prefix").to_pylist()
+        names = _repeated(found.column("as_name"), "")
+        prefixes = _repeated(found.column("prefix"), "")
     else:
         asns, names, prefixes = [None] * len(texts), [""] * len(texts), [""] * len(texts)
-    names = [name or "" for name in names]
-    prefixes = [prefix or "" for prefix in prefixes]
     if len(set(texts)) == len(texts):  # the usual case: one spelling per address
         return list(zip(texts, fams, firsts, lasts, asns, names, prefixes, strict=True))
     merged: dict[str, list[Any]] = {}
@@ -169,6 +168,20 @@ def _attributed(hosts: pa.Table, networks: Attributor) -> list[tuple[Any, ...]]:
                 row[1] = family
             row[2], row[3] = min(row[2], first), max(row[3], last)
     return [tuple(row) for row in merged.values()]
+
+
+def _numbers(column: Any) -> list[int]:
+    """A column of integers without nulls as Python ints (faster than to_pylist)."""
+    values: list[int] = column.combine_chunks().to_numpy().tolist()
+    return values
+
+
+def _repeated(column: Any, null: str | None) -> list[Any]:
+    """A column of few distinct texts as Python strings, each text one shared object."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    words = [null if w is None else w for w in encoded.dictionary.to_pylist()] + [null]
+    codes = encoded.indices.fill_null(len(words) - 1).to_numpy().tolist()
+    return [words[code] for code in codes]
 
 
 def _is_address(text: str | None) -> bool:

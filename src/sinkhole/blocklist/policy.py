@@ -220,13 +220,14 @@ def _relist(con: sqlite3.Connection, grace: dt.timedelta, as_of: dt.datetime) ->
         counts.added += 1
     rows.sort()  # in key order: B-tree appends
     counts.listed = len(rows)
-    digest = hashlib.blake2b(repr(rows).encode(), digest_size=16)
+    # what the DNSBL answers (address, code, reason) decides whether the serial moves
+    digest = hashlib.blake2b(repr([(r[0], r[2], r[8]) for r in rows]).encode(), digest_size=16)
     digest.update(state.get_meta(con, "removal").encode())
     counts.serial = int(state.get_meta(con, "serial", "0"))
+    con.execute("DELETE FROM listing")
+    con.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     if digest.hexdigest() != state.get_meta(con, "digest"):
-        # a new serial only when the listing changed: every DNSBL worker reloads on it
-        con.execute("DELETE FROM listing")
-        con.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # a new serial only when an answer changed: every DNSBL worker reloads on it
         counts.serial += 1
         state.set_meta(con, "serial", counts.serial)
         state.set_meta(con, "digest", digest.hexdigest())
