@@ -22,7 +22,9 @@ def test_act_prints_the_drop(tmp_path: Path) -> None:
     writer.close()
     text = io.StringIO()
     console = Console(file=text, width=120)
-    figures = demo_impact.act(console, op, tmp_path / "store", truth, tmp_path, spam_per_hour=0.1)
+    figures = demo_impact.act(
+        console, op, tmp_path / "store", truth, tmp_path, spam_per_hour=0.1, survivors=0.0
+    )
     assert figures["drop"] == 1.0 and figures["true_drop"] == 1.0
     assert figures["before"]["bot_messages"] > 1000
     assert figures["after"]["bot_messages"] == 0

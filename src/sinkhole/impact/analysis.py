@@ -91,9 +91,9 @@ def _listing(con: duckdb.DuckDBPyConnection, root: Path) -> str:
     return f"joined: {len(ips):,} addresses listed now"
 
 
-def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def _sightings(con: duckdb.DuckDBPyConnection, root: Path, tolerance_seconds: int) -> None:
     """Table `seen`: (ip, family, lo) per hour an address reached the sinkhole (lo: the
-    hour's first second)."""
+    hour's first second), for the mail's addresses and time span (with the tolerance)."""
     files = store.segments(Path(root)).parquet if Path(root).exists() else []
     if not files:
         raise ImpactError(f"no events under {root} (closed Parquet segments are read)")
@@ -105,6 +105,8 @@ def _sightings(con: duckdb.DuckDBPyConnection, root: Path) -> None:
                (epoch_ms(timestamp) // 3600000) * 3600 AS lo
         FROM read_parquet({listed})
         WHERE (application <> 'dns' OR channel = 'dns-servers')
+          AND timestamp >= (SELECT to_timestamp(min(second) - {tolerance_seconds} - 3600) FROM mail)
+          AND timestamp <= (SELECT to_timestamp(max(second) + {tolerance_seconds} + 3600) FROM mail)
           AND src_ip IN (SELECT DISTINCT ip FROM mail)
         GROUP BY ALL
         """
@@ -251,7 +253,7 @@ def analyse(
             "FROM mail_in WHERE kind IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
             [kinds],
         )
-        _sightings(con, root)
+        _sightings(con, root, round(tolerance_hours * 3600))
         listing = _listing(con, root)
         _matched(con, round(tolerance_hours * 3600), targets)
         return _report(con, mail, takedown, cut, unit, listing, dataset, tolerance_hours)
