@@ -186,3 +186,15 @@ def test_recovering_botnet_warns(
     assert report.recovery["warning"] is not None
     assert "day 3" in report.recovery["warning"]
     assert report.recovery["warning"] in report.warnings
+
+
+def test_a_damaged_segment_is_set_aside(tmp_path: Path) -> None:
+    root = _store(tmp_path / "store")
+    junk = root / "events" / "day=2026-12-07" / "junk.parquet"
+    junk.write_bytes(b"PAR1 not really")
+    rows = [("2026-12-07T10:45:00", "192.0.2.10")]
+    report = analysis.analyse(
+        ingest.read([_csv(tmp_path / "m.csv", rows)], TAKEDOWN), root, TAKEDOWN, ["megad-sim"]
+    )
+    assert report.bot_messages == 1
+    assert not junk.exists() and any((root / "quarantine").rglob("junk*"))

@@ -245,6 +245,33 @@ def analyse(
     unit = "messages" if messages else "connections"
     kinds = list(MESSAGE_KINDS) if messages else ["connect"]
     cut = int(takedown.timestamp())
+    for attempt in range(2):
+        try:
+            return _joined(
+                mail, root, takedown, cut, kinds, unit, targets, dataset, tolerance_hours
+            )
+        except duckdb.Error as exc:
+            # a damaged segment is set aside (quarantined, not deleted) and the join run again
+            if attempt == 0 and store.set_aside_unreadable(Path(root)):
+                continue
+            message = " ".join(str(exc).split())[:300]
+            raise ImpactError(
+                f"cannot join the mail with the events under {root}: {message}"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _joined(
+    mail: Mail,
+    root: Path,
+    takedown: dt.datetime,
+    cut: int,
+    kinds: list[str],
+    unit: str,
+    targets: list[str],
+    dataset: attribution.Attributor | None,
+    tolerance_hours: float,
+) -> Report:
     con = analysis_connection()
     try:
         con.register("mail_in", mail.table)
@@ -257,9 +284,6 @@ def analyse(
         listing = _listing(con, root)
         _matched(con, round(tolerance_hours * 3600), targets)
         return _report(con, mail, takedown, cut, unit, listing, dataset, tolerance_hours)
-    except duckdb.Error as exc:
-        message = " ".join(str(exc).split())[:300]
-        raise ImpactError(f"cannot join the mail with the events under {root}: {message}") from None
     finally:
         con.close()
 
