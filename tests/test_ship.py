@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from sinkhole import emulate, operation, plan, population, ship
+from sinkhole import emulate, operation, plan, population, ship, stats
 from sinkhole.events import sources, store
 from sinkhole.events.writer import EventWriter
 from sinkhole.testing import dying_with_us
@@ -288,6 +288,10 @@ def test_bucket_disappearing_mid_run_loses_nothing(
     assert failed.shipped == 2
     assert "bucket" in failed.error.lower(), failed.error
     assert failed.pending == len(ship.local_segments(root)) - 2
+    # what `sinkhole stats` shows meanwhile
+    [shown] = stats.shipping(root)
+    assert (shown["pending"], shown["shipped"]) == (failed.pending, 2)
+    assert "bucket" in shown["last_error"].lower()
     waits: list[float] = []
     shipper.failures = 1
     s3.client.create_bucket(Bucket=BUCKET)  # the bucket comes back, empty
@@ -476,3 +480,16 @@ def test_demo_act_ships_and_reads_both_as_one(tmp_path: Path) -> None:
         f"events: local store {events:,}; shared store {events:,}; "
         f"both read together {events:,} (a segment seen twice is read once)"
     )
+
+
+def test_a_bad_sensor_name_or_ship_url_stops_serve_before_it_starts(tmp_path: Path) -> None:
+    from sinkhole.servers import run
+
+    op_file = tmp_path / "op.toml"
+    op_file.write_text(OP_TEXT)
+    op = operation.load(op_file)
+    assert run.config_from(op, sensor="fra1", ship="s3://b/p").sensor == "fra1"
+    with pytest.raises(run.ServeError, match="--sensor 'a b': expected 1 to 64"):
+        run.config_from(op, sensor="a b")
+    with pytest.raises(run.ServeError, match="--ship ftp://x: unsupported scheme"):
+        run.config_from(op, ship="ftp://x")
