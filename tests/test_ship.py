@@ -454,7 +454,8 @@ def test_serve_ships_beside_serving_and_names_its_sensor(tmp_path: Path, s3: S3)
     op_file = tmp_path / "op.toml"
     op_file.write_text(OP_TEXT)
     data, url = tmp_path / "d", f"s3://{BUCKET}/live"
-    with running_sinkhole(op_file, data, "--sensor", "east", "--ship", url) as sink:
+    args = ("--sensor", "east", "--ship", url, "--delete-shipped")
+    with running_sinkhole(op_file, data, *args) as sink:
         assert f"shipping closed segments to {url}" in sink.lines
         host, port = sink.address("http")
         for n in range(20):
@@ -462,12 +463,14 @@ def test_serve_ships_beside_serving_and_names_its_sensor(tmp_path: Path, s3: S3)
                 conn.sendall(f"GET /c?n={n} HTTP/1.1\r\nHost: x.test\r\n\r\n".encode())
                 conn.recv(4096)
         assert sink.stop() == 0
-    local = store.read(data)
-    assert local.num_rows == 20
-    assert set(local.column("sensor").to_pylist()) == {"east-w0"}
-    # the workers' last segments closed at the stop, and the parent shipped them
-    assert ship.pending(data, url) == []
-    assert ordered(store.read(url)).equals(ordered(local))
+    # the workers' last segments closed at the stop, the parent shipped them, and only
+    # then removed the local copies
+    assert ship.pending(data, url) == [] and ship.local_segments(data) == []
+    assert len(ship.manifest(data)[url]) >= 1
+    shared = store.read(url)
+    assert shared.num_rows == 20
+    assert set(shared.column("sensor").to_pylist()) == {"east-w0"}
+    assert sorted(shared.column("http_url").to_pylist()) == sorted(f"/c?n={n}" for n in range(20))
 
 
 def test_demo_act_ships_and_reads_both_as_one(tmp_path: Path) -> None:
@@ -493,3 +496,16 @@ def test_a_bad_sensor_name_or_ship_url_stops_serve_before_it_starts(tmp_path: Pa
         run.config_from(op, sensor="a b")
     with pytest.raises(run.ServeError, match="--ship ftp://x: unsupported scheme"):
         run.config_from(op, ship="ftp://x")
+
+
+def test_an_unreadable_segment_in_the_shared_store_is_skipped_not_moved(
+    tmp_path: Path, s3: S3
+) -> None:
+    root = tmp_path / "east"
+    events = sensor_store(root, "east", seed=12, segments=2, machines=50)
+    url = f"s3://{BUCKET}/op1"
+    ship.Shipper(root, url).ship_pass()
+    bad = "op1/events/day=2026-12-01/west-w0-cut.parquet"
+    s3.client.put_object(Bucket=BUCKET, Key=bad, Body=b"PAR1 cut short")
+    assert store.count(url) == events
+    assert bad in s3.objects()  # the shared store is the sensors' to write: left in place

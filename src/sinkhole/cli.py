@@ -627,6 +627,12 @@ def serve_cmd(
         str | None,
         typer.Option("--ship", help="Ship closed segments to s3://bucket/prefix or a folder."),
     ] = None,
+    delete_shipped: Annotated[
+        bool,
+        typer.Option(
+            "--delete-shipped", help="With --ship: remove local segments once confirmed shipped."
+        ),
+    ] = False,
 ) -> None:
     """Run the sinkhole listeners for the operation's planned names; record every contact.
 
@@ -642,7 +648,10 @@ def serve_cmd(
 
     _check_seconds("--duration", duration, MAX_SERVE_SECONDS)
     op = operation_mod.load(operation)
+    if delete_shipped and ship is None:
+        raise SinkholeError("--delete-shipped goes with --ship URL")
     config = run.config_from(op, data, dns, http, tls, workers, resolver, sensor, ship)
+    config.ship_delete = delete_shipped
     if dashboard is not None:
         try:
             operation_mod.parse_address(dashboard)

@@ -391,8 +391,10 @@ def _fsync_folder(folder: Path) -> None:
 class Background:
     """Shipping in a thread of the serving parent (never in a DNS or HTTP worker)."""
 
-    def __init__(self, root: Path, url: str, every: float = 5.0) -> None:
-        self.shipper = Shipper(root, url)
+    def __init__(
+        self, root: Path, url: str, every: float = 5.0, delete_local: bool = False
+    ) -> None:
+        self.shipper = Shipper(root, url, delete_local)
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ship", daemon=True)

@@ -73,6 +73,8 @@ class ServeConfig:
     dashboard: str | None = None
     #: A shared store the parent ships closed segments to (sinkhole.ship), if any.
     ship: str | None = None
+    #: Remove each local segment once its upload is confirmed.
+    ship_delete: bool = False
 
 
 #: A sensor's name: what operation.Data accepts.
@@ -422,7 +424,9 @@ def _serve(
             from sinkhole import ship
 
             # a thread of the parent, started after the fork: never in a worker's loop
-            shipping = ship.Background(config.data_dir, config.ship).start()
+            shipping = ship.Background(
+                config.data_dir, config.ship, delete_local=config.ship_delete
+            ).start()
             say(f"shipping closed segments to {config.ship}")
         say(f"planned names: {planned:,}; workers: {config.workers}; events: {config.data_dir}")
         for line in listener_lines(config):
