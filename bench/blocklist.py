@@ -5,7 +5,8 @@ file in which half the names are listed addresses and half are not, type A. Both
 servers run side by side in one run, on loopback, with the same data (rbldnsd
 reads our `blocklist export --format rbldnsd`). Memory per listed address: the
 proportional set size (PSS, so workers sharing pages are not counted twice) of
-the serving processes with the full listing minus that with an empty one.
+the serving processes with the full listing minus that with an empty one, each
+taken after the same dnsperf run.
 Each load is bounded in time (BENCH_SECONDS) and stops by itself.
 """
 
@@ -113,23 +114,20 @@ def _pss_kib(pid: int) -> int:
     return total
 
 
-def _ours(data: Path, workers: int, queries: Path | None) -> tuple[int, dict[str, float] | None]:
-    """(PSS KiB once ready, dnsperf result) of our DNSBL over the listing in `data`."""
+def _ours(data: Path, workers: int, queries: Path) -> tuple[int, dict[str, float]]:
+    """(PSS KiB after the load, dnsperf result) of our DNSBL over the listing in `data`."""
     args = ["--dataset", "lab", "--rate-limit", "0", "--workers", str(workers), "--refresh", "3600"]
     with running_dnsbl(OPERATION, data, ZONE, *args, timeout=300) as server:
-        time.sleep(1.0)
-        memory = _pss_kib(server.process.pid)
-        result = _dnsperf(server.address("dnsbl")[1], queries) if queries else None
+        result = _dnsperf(server.address("dnsbl")[1], queries)
+        memory = _pss_kib(server.process.pid)  # after the load: what serving costs
     return memory, result
 
 
-def _theirs(
-    export: Path, folder: Path, queries: Path | None
-) -> tuple[int, dict[str, float] | None]:
+def _theirs(export: Path, folder: Path, queries: Path) -> tuple[int, dict[str, float]]:
+    """(PSS KiB after the load, dnsperf result) of rbldnsd serving `export`."""
     with running_rbldnsd(export, ZONE, folder, timeout=300) as (proc, port):
-        time.sleep(1.0)
+        result = _dnsperf(port, queries)
         memory = _pss_kib(proc.pid)
-        result = _dnsperf(port, queries) if queries else None
     return memory, result
 
 
@@ -179,16 +177,14 @@ def bench_dnsbl() -> None:
         _query_file(queries, ips)
         rows: list[tuple[str, dict[str, float]]] = []
         mem_full, result = _theirs(export, folder, queries)
-        assert result is not None
         rows.append(("rbldnsd (1 process)", result))
-        mem_empty, _ = _theirs(empty_export, folder, None)
+        mem_empty, _ = _theirs(empty_export, folder, queries)
         theirs = (mem_full - mem_empty) * 1024 / LISTED
         ours_mem: dict[int, float] = {}
         for workers in (1, 2):
             full, result = _ours(data, workers, queries)
-            assert result is not None
             rows.append((f"sinkhole dnsbl ({workers} worker{'s' if workers > 1 else ''})", result))
-            empty, _ = _ours(empty_data, workers, None)
+            empty, _ = _ours(empty_data, workers, queries)
             ours_mem[workers] = (full - empty) * 1024 / LISTED
         peer = rows[0][1]["qps"]
         print(f"{'server':28} {'queries/s':>10} {'vs rbldnsd':>10} {'lost':>7} {'NOERROR':>8} "
