@@ -9,6 +9,7 @@ import shutil
 import string
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bench import scratch
@@ -102,6 +103,8 @@ def bench_index() -> None:
             f"cold build: {built:.1f} s on 2 workers, {len(index.parts)} (family, year) files, "
             f"{rows:,} rows, {size / 1e6:,.0f} MB on disk"
         )
+        _index_breakdown(index.parts)
+        _check_default_coverage(index, spec.windows)
         began = time.perf_counter()
         again = dga_index.ensure(spec, cache, workers=2)
         print(f"cached re-open: {time.perf_counter() - began:.3f} s ({again.built} files built)")
@@ -133,3 +136,42 @@ def bench_index() -> None:
         )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def _index_breakdown(parts: Sequence[Path]) -> None:
+    """The families that hold most of the index, by rows and bytes (files are family/key/year)."""
+    import pyarrow.parquet as pq
+
+    per_family: dict[str, list[int]] = {}
+    for part in parts:
+        totals = per_family.setdefault(part.parent.parent.name, [0, 0])
+        totals[0] += pq.ParquetFile(part).metadata.num_rows
+        totals[1] += part.stat().st_size
+    biggest = sorted(per_family.items(), key=lambda item: -item[1][0])[:8]
+    print("largest: " + ", ".join(f"{n} {r:,} rows {b / 1e6:.1f} MB" for n, (r, b) in biggest))
+
+
+def _check_default_coverage(
+    index: dga_index.Index, windows: Mapping[str, tuple[dt.date, dt.date]]
+) -> None:
+    """A lookup with no window finds each family's names on a random day of its active years."""
+    rng = random.Random(3)
+    missed: list[str] = []
+    for name, (low, high) in windows.items():
+        dga = families.get(name).dga
+        assert dga is not None
+        day = low + dt.timedelta(days=rng.randrange((high - low).days + 1))
+        generated = dga.generate(day)
+        probe = rng.sample(generated, min(5, len(generated)))
+        found = dga_index.lookup(index, probe)
+        for domain in probe:
+            if not any(
+                m.family == name and (m.any_date or any(a <= day <= b for a, b in m.dates))
+                for m in found[domain]
+            ):
+                missed.append(f"{name} {day} {domain}")
+    hit = len(windows) - len({miss.split()[0] for miss in missed})
+    note = f"; missed: {', '.join(missed[:5])}" if missed else ""
+    print(
+        f"default lookup, 5 names on a random active day per family: {hit} of {len(windows)}{note}"
+    )
