@@ -4,9 +4,10 @@ The shared store is a URL, ``s3://bucket/prefix`` (any S3-compatible service;
 endpoint, region and credentials from the standard AWS environment variables
 and config files, through pyarrow's S3 file system) or a folder on a shared file
 system. A segment keeps its name there: ``events/day=YYYY-MM-DD/<stem>.parquet``,
-where the stem names the sensor, the worker, the time the segment was opened,
-the process and a sequence number. The same segment is therefore always written
-under the same name, and readers of several stores take each name once.
+where the stem of a serving sensor's segment names the sensor, the worker, the
+time the segment was opened, the process and a sequence number. The same
+segment is therefore always written under the same name, and readers of several
+stores take each name once.
 
 For each closed segment, in order:
 
@@ -23,7 +24,10 @@ For each closed segment, in order:
 5. only then, with ``delete_local``, is the local segment removed.
 
 A crash at any step leaves the segment pending (or recorded twice with the
-same name, which is harmless); the next pass picks it up. A pass stops at the
+same name, which is harmless); the next pass picks it up. Each pass lists the
+shared store's day folders it ships into, so a segment recorded but gone from
+there (a bucket emptied or recreated) is shipped again while its local copy
+exists. A pass stops at the
 first failure (a bucket that vanished, a dropped connection) and is retried
 with exponential back-off, up to a minute apart.
 """
