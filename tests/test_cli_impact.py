@@ -52,12 +52,17 @@ def test_impact_json_chart_and_default_takedown(tmp_path: Path) -> None:
     human = runner.invoke(app, [*common, "--takedown", takedown.isoformat()])
     assert human.exit_code == 0
     assert "fell by 100.0%" in human.stdout
+    # `--mail FILE…` as a shell glob gives it: the same mail read twice counts twice
+    twice = runner.invoke(app, [*common, str(mail), "--takedown", takedown.isoformat(), "--json"])
+    assert twice.exit_code == 0, twice.output
+    assert json.loads(twice.stdout)["messages"] == 2 * truth.messages
 
 
 def test_impact_bad_input_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(bytes(range(256)) * 8)
     cases = [
+        [],
         ["--mail", str(junk)],
         ["--mail", str(tmp_path / "missing.log")],
         ["--mail", str(junk), "--takedown", "soon"],

@@ -18,14 +18,21 @@ from sinkhole.exceptions import SinkholeError
 @app.command("impact")
 def impact_cmd(
     operation: Annotated[Path, typer.Argument(help="The operation file (TOML).")],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="More mail inputs: `--mail FILE…` takes a shell glob (mail.log*).",
+            show_default=False,
+        ),
+    ] = None,
     mail: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--mail",
             help="Postfix/Exim/Sendmail log (rotated, gzipped), mbox or Maildir trap, or CSV "
             "(repeatable; the format is told from the content).",
         ),
-    ],
+    ] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
     takedown: Annotated[
         str | None,
@@ -80,6 +87,9 @@ def impact_cmd(
     from sinkhole import impact
     from sinkhole import operation as operation_mod
 
+    inputs = [*(mail or []), *(more or [])]
+    if not inputs:
+        raise SinkholeError("impact: give the mail to read with --mail FILE…")
     op = operation_mod.load(operation)
     when = _when(takedown, "--takedown")
     if when is None:
@@ -93,7 +103,7 @@ def impact_cmd(
                 f"--trusted {text!r}: expected a network such as 10.0.0.0/8"
             ) from None
     root = _data_dir(operation, data)
-    found = impact.read(mail, when, timezone, networks)
+    found = impact.read(inputs, when, timezone, networks)
     report = impact.analyse(
         found,
         root,
