@@ -470,7 +470,7 @@ class _Worker:
         except OSError as exc:
             self.pipe.send(("error", f"cannot listen on {config.host}:{config.port}: {exc}"))
             return
-        self.pipe.send(("ready", self.index))
+        self.pipe.send(("ready", len(self.table.names)))
         gc.freeze()
         watcher = asyncio.create_task(self._watch())
         await stopping.wait()
@@ -513,7 +513,6 @@ def _worker_main(
     index: int,
     config: DnsblConfig,
     source: Source,
-    table: DnsblTable,
     pipe: Connection,
     held: list[socket.socket],
     parent: int,
@@ -526,6 +525,13 @@ def _worker_main(
         return
     for sock in held:
         sock.close()
+    # each worker builds its own table: one built in the parent and shared through fork
+    # would be copied page by page anyway (the parent freeing it writes to every page)
+    try:
+        table = load_table(config.zone, source.entries(), config.ttl, source.serial())
+    except SinkholeError as exc:
+        pipe.send(("error", exc.message))
+        return
     worker = _Worker(index, config, source, table, pipe)
     try:
         import uvloop
@@ -548,8 +554,7 @@ def serve(
     check_zone(config.zone)
     if not 1 <= config.workers <= 64:
         raise DnsblError(f"--workers {config.workers}: expected 1 to 64")
-    table = load_table(config.zone, source.entries(), config.ttl, source.serial())
-    listed = len(table.names)
+    source.serial()  # a missing or damaged listing: one clear error before any fork
     ports, held = claims.claim(
         [(config.host, config.port, (socket.SOCK_DGRAM, socket.SOCK_STREAM))]
     )
@@ -568,14 +573,14 @@ def serve(
             mine, theirs = ctx.Pipe(duplex=True)
             proc = ctx.Process(
                 target=_worker_main,
-                args=(index, config, source, table, theirs, held, os.getpid()),
+                args=(index, config, source, theirs, held, os.getpid()),
                 name=f"sinkhole-dnsbl-w{index}",
             )
             proc.start()
             theirs.close()
             procs.append(proc)
             pipes.append(mine)
-        del table
+        listed = 0
         for pipe in pipes:
             try:
                 status, detail = pipe.recv()
@@ -583,6 +588,7 @@ def serve(
                 status, detail = "error", "a worker exited while starting"
             if status != "ready":
                 raise DnsblError(str(detail))
+            listed = int(detail)
         claims.release(held)
         shown = f"[{config.host}]" if ":" in config.host else config.host
         say(f"listed addresses: {listed - 2:,} (+2 test points); zone: {config.zone}")
