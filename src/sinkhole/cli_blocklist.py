@@ -35,6 +35,16 @@ def _store(data: Path) -> Path:
     return data
 
 
+def _given(data: Path | None, operation: Path | None) -> Path:
+    """The store named by --data, else the one of --operation's file."""
+    if data is None and operation is None:
+        raise SinkholeError("give --data DIR (the event store) or --operation FILE")
+    if data is not None:
+        return _store(data)
+    assert operation is not None
+    return _store(_data_dir(operation, None))
+
+
 def _removal(op: Any) -> str:
     """How to get off the list: write to the operation's sender, else to its hostmaster."""
     address = op.notify.from_address
@@ -74,7 +84,7 @@ def build_cmd(
     Listed: every bot address seen within the grace period, not excluded; kept in
     blocklist.sqlite in the store folder (0600). Exclusions and hand additions stay.
 
-    Example: sinkhole blocklist build examples/megad-sim.toml --data DIR --grace-days 7
+    Example: sinkhole blocklist build examples/megad-sim.toml --grace-days 7
     """
     from sinkhole import blocklist
     from sinkhole import operation as operation_mod
@@ -107,8 +117,7 @@ def export_cmd(
 ) -> None:
     """Write the listing for other tools: rbldnsd, plain text, CSV, STIX 2.1, MISP.
 
-    Example: sinkhole blocklist export examples/megad-sim.toml --data DIR --format rbldnsd
-    --out bl.rbldnsd
+    Example: sinkhole blocklist export examples/megad-sim.toml --format rbldnsd --out bl.rbldnsd
     """
     from sinkhole import operation as operation_mod
     from sinkhole.blocklist import exports
@@ -122,16 +131,19 @@ def export_cmd(
 @blocklist_app.command("check")
 def check_cmd(
     addresses: Annotated[list[str], typer.Argument(help="Addresses to look up.")],
-    data: Annotated[Path, typer.Option("--data", help="Event store folder.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    operation: Annotated[
+        Path | None, typer.Option("--operation", help="Or the store of this operation.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
 ) -> None:
     """Is it listed, why, since when, until when.
 
-    Example: sinkhole blocklist check 127.16.0.5 --data DIR
+    Example: sinkhole blocklist check 127.16.0.5 --operation examples/megad-sim.toml
     """
     from sinkhole import blocklist
 
-    for verdict in blocklist.check(_store(data), addresses):
+    for verdict in blocklist.check(_given(data, operation), addresses):
         if as_json:
             sys.stdout.write(json.dumps(verdict.as_dict()) + "\n")
             continue
@@ -151,17 +163,20 @@ def check_cmd(
 @blocklist_app.command("exclude")
 def exclude_cmd(
     what: Annotated[str, typer.Argument(help="Prefix, address or AS number (AS64500).")],
-    data: Annotated[Path, typer.Option("--data", help="Event store folder.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    operation: Annotated[
+        Path | None, typer.Option("--operation", help="Or the store of this operation.")
+    ] = None,
     note: Annotated[str, typer.Option("--note", help="Why (shown by check).")] = "",
     remove: Annotated[bool, typer.Option("--remove", help="Stop excluding it.")] = False,
 ) -> None:
     """Never list a network (a network that asked to be delisted, a shared range).
 
-    Example: sinkhole blocklist exclude AS64505 --data DIR --note "university NAT"
+    Example: sinkhole blocklist exclude AS64505 --operation examples/megad-sim.toml --note "NAT"
     """
     from sinkhole import blocklist
 
-    kind, value = blocklist.exclude(_store(data), what, note, remove)
+    kind, value = blocklist.exclude(_given(data, operation), what, note, remove)
     shown = f"AS{value}" if kind == "asn" else value
     out.print(f"{'no longer excluded' if remove else 'excluded'}: {shown}", markup=False)
 
@@ -169,7 +184,10 @@ def exclude_cmd(
 @blocklist_app.command("add")
 def add_cmd(
     address: Annotated[str, typer.Argument(help="The address to list by hand.")],
-    data: Annotated[Path, typer.Option("--data", help="Event store folder.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Event store folder.")] = None,
+    operation: Annotated[
+        Path | None, typer.Option("--operation", help="Or the store of this operation.")
+    ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (in the TXT answer).")] = "",
     days: Annotated[
         float | None, typer.Option("--days", help="Listed this long (default: until removed).")
@@ -178,11 +196,11 @@ def add_cmd(
 ) -> None:
     """List an address by hand (seen elsewhere, reported by a partner).
 
-    Example: sinkhole blocklist add 192.0.2.7 --data DIR --reason "C&C proxy" --days 30
+    Example: sinkhole blocklist add 192.0.2.7 --operation examples/megad-sim.toml --days 30
     """
     from sinkhole import blocklist
 
-    key = blocklist.add(_store(data), address, reason, days, remove)
+    key = blocklist.add(_given(data, operation), address, reason, days, remove)
     out.print(f"{'removed' if remove else 'added'}: {key}", markup=False)
 
 
@@ -213,8 +231,7 @@ def dnsbl_serve_cmd(
     --refresh seconds while `sinkhole serve` writes it, and swapped in without dropping
     a query. Builds the listing first if there is none.
 
-    Example: sinkhole dnsbl serve examples/megad-sim.toml --data DIR --listen 127.0.0.1:5353
-    --zone dnsbl.sinkhole.example
+    Example: sinkhole dnsbl serve examples/megad-sim.toml --listen 127.0.0.1:5354 --zone bl.example
     """
     from sinkhole import blocklist
     from sinkhole import operation as operation_mod
