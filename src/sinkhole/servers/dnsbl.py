@@ -596,7 +596,7 @@ def serve(
         say("ready")
         with contextlib.suppress(AttributeError):
             sys.stdout.flush()
-        next_fold = time.monotonic() + config.refresh
+        next_fold = time.monotonic()  # the first fold at once: what serve wrote meanwhile
         while not flags["stop"] and all(p.is_alive() for p in procs):
             now = time.monotonic()
             if deadline is not None and now >= deadline:
