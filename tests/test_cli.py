@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -227,6 +228,24 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     emls = sorted((tmp_path / "demo" / "notify").glob("*/message.eml"))
     assert len(emls) >= 5 and "messages written as .eml" in result.stdout
     assert b"To: abuse@" in emls[0].read_bytes()
+    out = result.stdout
+    # names from a feed, each found with its family
+    assert "7 names, 7 found" in out
+    # the rollout act: contained once .test is seized, recaptured when the .example hold ends
+    assert "fully contained from day 7" in out and "recaptured on day 21" in out
+    # the live store shipped to a shared one, every event once
+    assert "pending 0" in out and "both read together" in out
+    # the DNSBL answered real lookups: listed bots get the family's code, test points as RFC 5782
+    rows = [line for line in out.splitlines() if line.startswith("│ 127.0.0.")]
+    assert any("127.0.0.2 " in r and "NOERROR" in r for r in rows)
+    assert any("127.0.0.1 " in r and "NXDOMAIN" in r for r in rows)
+    assert out.count("127.0.0.14") >= 2
+    # the spam act computes the drop beside the truth
+    drop = re.search(r"fell by (\d+\.\d)% \(true: (\d+\.\d)%\)", out)
+    assert drop is not None and abs(float(drop[1]) - float(drop[2])) < 2.0
+    # the dashboard: its URL with a token, the API refused without it
+    assert re.search(r"http://127\.0\.0\.1:\d+/\?token=\S{20,}", out)
+    assert "200 with the token, 401 without" in out
 
 
 COMMANDS = [

@@ -583,17 +583,30 @@ def demo_cmd(
     ] = 264_000,
     live_machines: Annotated[int, typer.Option("--live-machines", min=10, max=20_000)] = 3000,
     live_seconds: Annotated[float, typer.Option("--live-seconds", min=2, max=300)] = 25.0,
+    no_dashboard: Annotated[
+        bool, typer.Option("--no-dashboard", help="End without starting the dashboard.")
+    ] = False,
 ) -> None:
     """Run the whole takedown story on the bundled megad-sim lab operation, on loopback.
 
-    Plans the seizure, simulates the bots' fallback, starts the sinkhole, lets a few thousand
-    emulated machines report in live, then emulates the full population for a week offline.
+    Plans the seizure, simulates the bots' fallback and a staggered rollout, starts the
+    sinkhole, lets a few thousand emulated machines report in live, notifies (dry run),
+    emulates the full population for a week offline, estimates the machines, answers DNSBL
+    lookups, shows the spam drop, and ends with the dashboard's URL (kept up until Ctrl-C
+    on a terminal).
 
     Example: sinkhole demo --dir demo-out --machines 3000 --live-machines 200 --live-seconds 4
     """
     from sinkhole import demo
 
-    demo.run(folder, out, machines=machines, live_machines=live_machines, live_seconds=live_seconds)
+    demo.run(
+        folder,
+        out,
+        machines=machines,
+        live_machines=live_machines,
+        live_seconds=live_seconds,
+        dashboard=not no_dashboard,
+    )
 
 
 @app.command("serve")

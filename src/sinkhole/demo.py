@@ -1,21 +1,31 @@
 """`sinkhole demo`: the whole takedown story on one machine, on loopback, in a few minutes.
 
 1. Write the lab operation against the SYNTHETIC megad-sim family.
-2. Plan it: every reserved domain, hard-coded resolver and DGA name, at once.
-3. Walk simulated bots through the plan (and through a partial seizure).
+2. Plan it: every reserved domain, hard-coded resolver and DGA name, at once;
+   and name a few domains from a feed (which family, which day) from the index.
+3. Walk simulated bots through the plan, through half a takedown, and through a
+   staggered rollout day by day (a registry late, a hold that ends).
 4. Start the sinkhole on free loopback ports and let a few thousand emulated
-   machines report in, live, on a compressed clock.
-5. Emulate the full population for a week offline, straight into a store.
-   Attribute their addresses and build one report per abuse contact (a dry run:
+   machines report in, live, on a compressed clock; ship its store to a shared one.
+5. Attribute their addresses and build one report per abuse contact (a dry run:
    e-mails written as .eml files, nothing sent).
-6. Tell the story: channels seized, machines per channel, unique addresses
-   against the true number of machines, the networks they sit in.
-7. Estimate the machines without bot ids, and set it against the truth.
+6. Emulate the full population for a week offline, straight into a store.
+7. Tell the story: machines per channel, unique addresses against the true
+   number of machines, the networks they sit in.
+8. Estimate the machines without bot ids, and set it against the truth.
+9. List the bots and answer a mail server's DNSBL lookups.
+10. The spam: a mail server's log over the week, before and after the takedown.
+11. The dashboard, behind its token (kept up until Ctrl-C on a terminal).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
@@ -25,7 +35,21 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from sinkhole import attribution, emulate, emulate_live, operation, plan, population, simulate
+from sinkhole import (
+    attribution,
+    demo_blocklist,
+    demo_impact,
+    dga_index,
+    emulate,
+    emulate_live,
+    families,
+    operation,
+    plan,
+    population,
+    ship,
+    simulate,
+    timeline_view,
+)
 from sinkhole.events import store
 from sinkhole.events.writer import EventWriter
 from sinkhole.exceptions import SinkholeError
@@ -49,6 +73,7 @@ def run(
     machines: int = OFFLINE_MACHINES,
     live_machines: int = LIVE_MACHINES,
     live_seconds: float = LIVE_SECONDS,
+    dashboard: bool = True,
 ) -> dict[str, Any]:
     """Run the demo under `folder`; returns the figures it printed."""
     began = time.monotonic()
@@ -77,6 +102,7 @@ def run(
         table.add_row(name, f"{count:,}")
     console.print(table)
     figures["plan"] = dict(channels)
+    figures["lookup"] = _lookup(console, folder / "dga-index")
 
     console.rule("[bold]3. simulated bots against the plan, and against half a takedown")
     whole = simulate.run(op, simulate.Seized.from_plan(full))
@@ -91,6 +117,8 @@ def run(
     )
     opened = ", ".join(f"{k} ({len(v)} days)" for k, v in half[0].open_days.items())
     console.print(f"reserved domains only: bots escape through {opened}")
+    console.print("a staggered rollout, day by day (herders take every name left to them):")
+    figures["rollout"] = timeline_view.demo_act(folder / "rollout", console, machines=machines)
 
     console.rule("[bold]4. the sinkhole, live on loopback, with emulated bots reporting in")
     live_data = folder / "live-data"
@@ -125,6 +153,9 @@ def run(
         "machines": live.machines,
         "events": stored["events"],
     }
+
+    shipped = ship.demo(live_data, folder / "shared-store", say=console.print)
+    figures["ship"] = {"segments": shipped.shipped, "pending": shipped.pending}
 
     console.rule("[bold]5. attribution and notification of the live sinkhole's victims (dry run)")
     figures["notify"] = _notify(console, op, live_data, folder / "notify")
@@ -166,11 +197,114 @@ def run(
     )
     figures["estimate"] = m.as_dict()
     figures["online_at_peak"] = peak.as_dict()
+
+    console.rule("[bold]9. the blocklist, and a mail server asking the DNSBL")
+    figures["blocklist"] = _blocklist(console, op, offline_data)
+
+    console.rule("[bold]10. did the spam stop? one mail server's log over the week")
+    figures["impact"] = demo_impact.act(console, op, offline_data, truth, folder / "impact")
+
     console.print(
         f"\nEverything the demo wrote is under [bold]{folder}[/] "
         f"({time.monotonic() - began:.0f} s)."
     )
+    if dashboard:
+        console.rule("[bold]11. the dashboard")
+        figures["dashboard"] = _dashboard(console, op_path, offline_data)
     return figures
+
+
+#: Families whose names the demo looks up, one name each, on a day of their active years.
+LOOKUP_FAMILIES = ("locky", "suppobox", "qadars", "corebot", "tinba", "ramdo", "symmi")
+
+
+def _lookup(console: Console, cache: Path) -> dict[str, Any]:
+    """Domains as a feed would give them: which family made each, for which days."""
+    began = time.monotonic()
+    rng = random.Random(17)
+    names: list[str] = []
+    for family in LOOKUP_FAMILIES:
+        dga = families.get(family).dga
+        if dga is None or dga.info.active_years is None:
+            continue
+        first, last = dga.info.active_years
+        day = dt.date(first, 1, 1) + dt.timedelta(days=rng.randrange(365 * (last - first + 1)))
+        names.append(rng.choice(dga.generate(min(day, dt.date(last, 12, 31)))))
+    index = dga_index.ensure(dga_index.IndexSpec.active(LOOKUP_FAMILIES), cache_dir=cache)
+    found = dga_index.lookup(index, names)
+    table = Table(title="names from a feed: which family, which bot dates (sinkhole dga lookup)")
+    table.add_column("name")
+    table.add_column("family")
+    table.add_column("bot dates")
+    for name in names:
+        for match in found.get(name, []):
+            table.add_row(name, match.family, match.describe())
+    console.print(table)
+    total = len(families.all_families())
+    console.print(
+        f"{len(names)} names, {sum(1 for n in names if found.get(n))} found, in "
+        f"{time.monotonic() - began:.1f} s; {total} families known (`sinkhole families`)"
+    )
+    return {"names": len(names), "found": sum(1 for n in names if found.get(n))}
+
+
+def _blocklist(console: Console, op: operation.Operation, root: Path) -> dict[str, Any]:
+    """The listing built from the week's store, and real DNSBL lookups over loopback."""
+    result = demo_blocklist.run(op, root, attribution.lab())
+    console.print(
+        f"listed {result['listed']:,} addresses ({result['excluded']:,} excluded, "
+        f"{result['delisted']:,} delisted after the grace period) in {result['build_seconds']} s"
+    )
+    table = Table(title=f"DNSBL lookups under {demo_blocklist.ZONE} (RFC 5782), as a mail server")
+    for column in ("address", "type", "over", "rcode", "answer"):
+        table.add_column(column)
+    for row in result["lookups"]:
+        answer = " ".join(row["answer"])
+        table.add_row(row["ip"], row["type"], row["transport"], row["rcode"], answer[:60])
+    console.print(table)
+    console.print(
+        "`sinkhole dnsbl serve` answers the same; `sinkhole blocklist export --format "
+        "rbldnsd|text|csv|stix|misp` feeds other tools"
+    )
+    return {k: result[k] for k in ("listed", "excluded", "delisted", "seconds")}
+
+
+def _dashboard(console: Console, op_path: Path, root: Path) -> dict[str, Any]:
+    """Start the dashboard on the week's store; keep it up until Ctrl-C on a terminal."""
+    from sinkhole.web import server
+
+    board = server.start(op_path, root)
+    try:
+        base, token = board.url.split("?token=", 1)
+        refused = _status(base + "api/live", None)
+        allowed = _status(base + "api/live", token)
+        console.print(f"dashboard: [bold]{board.url}[/]")
+        console.print(
+            f"(its API: {allowed} with the token, {refused} without; the token is kept 0600 in "
+            f"{root / 'dashboard.token'}; the week's analyses fill the pages in the background)"
+        )
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            console.print("Ctrl-C stops it.")
+            try:
+                while board.process.poll() is None:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+        else:
+            console.print("not a terminal, so stopped now (`sinkhole dashboard` keeps one up)")
+    finally:
+        board.stop()
+    return {"url": base, "with_token": allowed, "without_token": refused}
+
+
+def _status(url: str, token: str | None) -> int:
+    """The HTTP status of a GET to the dashboard (loopback), with or without the token."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30):
+            return 200
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def _notify(console: Console, op: operation.Operation, root: Path, out: Path) -> dict[str, Any]:
