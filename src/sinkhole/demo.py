@@ -20,8 +20,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 import sys
 import time
 import urllib.error
@@ -39,10 +37,10 @@ from sinkhole import (
     attribution,
     demo_blocklist,
     demo_impact,
-    dga_index,
     emulate,
     emulate_live,
     families,
+    feed_lookup,
     operation,
     plan,
     population,
@@ -102,7 +100,14 @@ def run(
         table.add_row(name, f"{count:,}")
     console.print(table)
     figures["plan"] = dict(channels)
-    figures["lookup"] = _lookup(console, folder / "dga-index")
+    began_lookup = time.monotonic()
+    rows = feed_lookup.show(console, folder / "dga-index")
+    found = sum(1 for row in rows if row[1] != "no DGA")
+    console.print(
+        f"{len(rows)} names, {found} made by a DGA, in {time.monotonic() - began_lookup:.1f} s; "
+        f"{len(families.all_families())} families known (`sinkhole families`)"
+    )
+    figures["lookup"] = {"names": len(rows), "found": found}
 
     console.rule("[bold]3. simulated bots against the plan, and against half a takedown")
     whole = simulate.run(op, simulate.Seized.from_plan(full))
@@ -212,40 +217,6 @@ def run(
         console.rule("[bold]11. the dashboard")
         figures["dashboard"] = _dashboard(console, op_path, offline_data)
     return figures
-
-
-#: Families whose names the demo looks up, one name each, on a day of their active years.
-LOOKUP_FAMILIES = ("locky", "suppobox", "qadars", "corebot", "tinba", "ramdo", "symmi")
-
-
-def _lookup(console: Console, cache: Path) -> dict[str, Any]:
-    """Domains as a feed would give them: which family made each, for which days."""
-    began = time.monotonic()
-    rng = random.Random(17)
-    names: list[str] = []
-    for family in LOOKUP_FAMILIES:
-        dga = families.get(family).dga
-        if dga is None or dga.info.active_years is None:
-            continue
-        first, last = dga.info.active_years
-        day = dt.date(first, 1, 1) + dt.timedelta(days=rng.randrange(365 * (last - first + 1)))
-        names.append(rng.choice(dga.generate(min(day, dt.date(last, 12, 31)))))
-    index = dga_index.ensure(dga_index.IndexSpec.active(LOOKUP_FAMILIES), cache_dir=cache)
-    found = dga_index.lookup(index, names)
-    table = Table(title="names from a feed: which family, which bot dates (sinkhole dga lookup)")
-    table.add_column("name")
-    table.add_column("family")
-    table.add_column("bot dates")
-    for name in names:
-        for match in found.get(name, []):
-            table.add_row(name, match.family, match.describe())
-    console.print(table)
-    total = len(families.all_families())
-    console.print(
-        f"{len(names)} names, {sum(1 for n in names if found.get(n))} found, in "
-        f"{time.monotonic() - began:.1f} s; {total} families known (`sinkhole families`)"
-    )
-    return {"names": len(names), "found": sum(1 for n in names if found.get(n))}
 
 
 def _blocklist(console: Console, op: operation.Operation, root: Path) -> dict[str, Any]:
