@@ -633,6 +633,16 @@ def serve_cmd(
         str | None,
         typer.Option("--dashboard", help="Also serve the dashboard on HOST:PORT (loopback!)."),
     ] = None,
+    mail: Annotated[
+        list[Path] | None,
+        typer.Option("--mail", help="With --dashboard: mail log for its Impact page (repeatable)."),
+    ] = None,
+    takedown: Annotated[
+        str | None, typer.Option("--takedown", help="With --mail: when the takedown took effect.")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", min=0, max=720, help="With --mail: hours of churn.")
+    ] = 12.0,
     sensor: Annotated[
         str | None, typer.Option("--sensor", help="This sensor's name (default: [data] sensor).")
     ] = None,
@@ -671,6 +681,12 @@ def serve_cmd(
         except ValueError as exc:
             raise SinkholeError(f"--dashboard {dashboard!r}: {exc}") from None
         config.dashboard = dashboard
+    if mail or takedown is not None or tolerance != 12.0:
+        from sinkhole.cli_dashboard import mail_args
+
+        if dashboard is None:
+            raise SinkholeError("--mail, --takedown and --tolerance go with --dashboard HOST:PORT")
+        config.dashboard_args = mail_args(mail or [], takedown, tolerance, "UTC")
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")

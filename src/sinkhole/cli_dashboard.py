@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from sinkhole.cli import _data_dir, app
+from sinkhole.cli import _data_dir, _when, app
 from sinkhole.exceptions import SinkholeError
 
 
@@ -36,11 +37,43 @@ def dashboard_cmd(
         float,
         typer.Option("--refresh", min=1, max=86400, help="Seconds between analysis refreshes."),
     ] = 30.0,
+    mail: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--mail",
+            help="Mail log or spam trap for the Impact page, as `sinkhole impact` reads it "
+            "(repeatable).",
+        ),
+    ] = None,
+    takedown: Annotated[
+        str | None,
+        typer.Option(
+            "--takedown",
+            help="With --mail: when the takedown took effect (ISO, UTC unless it says). "
+            "Default: the start of the operation's window.",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            "--tolerance",
+            min=0,
+            max=720,
+            help="With --mail: hours either side of a sinkhole sighting in which mail from the "
+            "address counts as a bot's.",
+        ),
+    ] = 12.0,
+    timezone: Annotated[
+        str,
+        typer.Option("--timezone", help="With --mail: zone of log times that carry none."),
+    ] = "UTC",
 ) -> None:
     """Serve the operation dashboard (pages and JSON API) for a store, behind a token.
 
     Prints the URL with its token as the first line of stdout; the token is made on the
-    first start and kept 0600 in the store folder. Ctrl-C stops.
+    first start and kept 0600 in the store folder. With --mail, the Impact page shows the
+    spam before and after the takedown (read in the background, again when a file changes).
+    Ctrl-C stops.
 
     Example: sinkhole dashboard examples/megad-sim.toml --data store/ --listen 127.0.0.1:8787
     """
@@ -58,11 +91,16 @@ def dashboard_cmd(
         raise SinkholeError(f"no event store at {root}")
     op = operation_mod.load(operation)
     paths: list[Path | str] = [Path(p) if p != "lab" else p for p in dataset or []]
+    mail_args(mail or [], takedown, tolerance, timezone)  # one clear error, before listening
     sources = Sources(
         data_dir=root,
         operation_path=operation,
         notify_dir=notify,
         datasets=paths or op.attribution_datasets(),
+        mail=list(mail or []),
+        takedown=_when(takedown, "--takedown"),
+        tolerance_hours=tolerance,
+        mail_timezone=timezone,
     )
 
     def say(line: str) -> None:
@@ -78,6 +116,27 @@ def dashboard_cmd(
         server.run(sources, host, port, say, warn, refresh_every=refresh)
     except KeyboardInterrupt:
         return  # Ctrl-C or SIGTERM (uvicorn raises the signal again once it has stopped)
+
+
+def mail_args(mail: list[Path], takedown: str | None, tolerance: float, timezone: str) -> list[str]:
+    """The Impact page's options, checked, as `sinkhole dashboard` takes them (for serve)."""
+    if not mail:
+        if takedown is not None or tolerance != 12.0 or timezone != "UTC":
+            raise SinkholeError("--takedown, --tolerance and --timezone go with --mail FILE")
+        return []
+    args: list[str] = []
+    for path in mail:
+        if not path.exists():
+            raise SinkholeError(f"--mail {path}: no such file or folder")
+        args += ["--mail", str(path.resolve())]
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise SinkholeError(f"--timezone {timezone!r}: not a time zone name") from None
+    when = _when(takedown, "--takedown")
+    if when is not None:
+        args += ["--takedown", when.isoformat()]
+    return [*args, "--tolerance", f"{tolerance:g}", "--timezone", timezone]
 
 
 def _stop_on_term(_signum: int, _frame: Any) -> None:

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from sinkhole import operation, plan
-from sinkhole.web import access, server
+from sinkhole import attribution, impact, operation, plan
+from sinkhole.web import access, figures, server
 from sinkhole.web.app import PAGES, create_app, static_folder
 from sinkhole.web.board import PAGE_MAX, Board
 from sinkhole.web.figures import Sources
 
-from .conftest import Store
+from .conftest import MailLog, Store
 
 
 def sinkhole(*args: str) -> subprocess.Popen[str]:
@@ -48,9 +48,10 @@ def cli_figures(emulated: Store) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def board(emulated: Store) -> Iterator[Board]:
+def board(emulated: Store, mail_log: MailLog) -> Iterator[Board]:
     op = operation.load(emulated.operation)
-    sources = Sources(emulated.data, emulated.operation, None, op.attribution_datasets())
+    sources = Sources(emulated.data, emulated.operation, None, op.attribution_datasets(),
+                      mail=[mail_log.path], takedown=mail_log.takedown)  # fmt: skip
     running = Board(sources, live_every=0.2, store_every=0.2)
     running.start()
     assert running.wait_ready(120), "the analyses did not finish"
@@ -76,7 +77,7 @@ def bearer(token: str) -> dict[str, str]:
 
 ROUTES = [*PAGES, "/api/summary", "/api/live", "/api/status", "/api/series", "/api/networks",
           "/api/countries", "/api/networks.csv", "/api/coverage", "/api/notifications",
-          "/api/events?limit=5", "/static/common.js", "/static/vendor/countries-110m.json"]  # fmt: skip
+          "/api/events?limit=5", "/api/impact", "/static/common.js", "/static/vendor/countries-110m.json"]  # fmt: skip
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -177,6 +178,30 @@ def test_coverage_follows_the_plan(client: TestClient, token: str, emulated: Sto
     assert len(seen) == 3 and all(d["names_answered"] > 0 and d["checkins"] > 0 for d in seen)
 
 
+def test_impact_equals_the_analysis_of_the_same_store_and_log(
+    client: TestClient, token: str, emulated: Store, mail_log: MailLog
+) -> None:
+    answer = client.get("/api/impact", headers=bearer(token)).json()
+    assert answer["state"] == "ready", answer["error"]
+    shown = answer["data"]
+    op = operation.load(emulated.operation)
+    expected = impact.analyse(
+        impact.read([mail_log.path], mail_log.takedown),
+        emulated.data,
+        mail_log.takedown,
+        [t.family for t in op.targets],
+        attribution.open_datasets(op.attribution_datasets()),
+    ).as_dict()
+    assert shown["available"] and shown["targets"] == ["megad-sim"]
+    assert {k: shown[k] for k in expected} == json.loads(json.dumps(expected))
+    # and the analysis is right: the drop is the emulated truth's, within sampling error
+    assert shown["drop"] == pytest.approx(mail_log.truth.drop, abs=0.03)
+    assert shown["drop"] > 0.9 and shown["after"]["bot_messages"] > 0  # 3% kept spamming
+    assert shown["per_family"] == {"megad-sim": shown["bot_messages"]}
+    (read,) = shown["files"]
+    assert read["malformed"] == 2 and any("300.1.2.3" in e for e in read["examples"])
+
+
 def test_event_explorer_is_bounded_and_filtered(client: TestClient, token: str) -> None:
     page = client.get("/api/events?limit=5", headers=bearer(token)).json()
     assert len(page["rows"]) == 5 and page["more"]
@@ -254,13 +279,27 @@ def test_dashboard_command_prints_the_url_first(store_copy: Store) -> None:
             time.sleep(0.2)
         assert live["state"] == "ready"
         assert [s["sensor"] for s in live["sensors"]] == ["emulator"]
+        # no --mail: the Impact page's analysis says so (a state, not an error)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            spam = httpx.get(f"{base}/api/impact", headers=bearer(token), timeout=10).json()
+            if spam["state"] != "pending":
+                break
+            time.sleep(0.25)
+        assert spam["state"] == "ready" and spam["error"] == ""
+        assert spam["data"] == {"available": False, "reason": figures.NO_MAIL}
     assert dashboard.process.returncode == 0  # SIGTERM is a clean stop
 
 
 def test_dashboard_command_refuses_bad_arguments(tmp_path: Path, emulated: Store) -> None:
+    store, op = ["--data", str(emulated.data)], str(emulated.operation)
     cases = (
         (["--data", str(tmp_path / "none")], "no event store"),
-        (["--data", str(emulated.data), "--listen", "127.0.0.1:99999"], "out of range"),
+        ([*store, "--listen", "127.0.0.1:99999"], "out of range"),
+        ([*store, "--mail", str(tmp_path / "none.log")], "no such file"),
+        ([*store, "--takedown", "2026-12-02"], "go with --mail"),
+        ([*store, "--mail", op, "--timezone", "Mars/X"], "not a time zone"),
+        ([*store, "--mail", op, "--takedown", "soon"], "--takedown 'soon'"),
     )
     started = [(sinkhole("dashboard", str(emulated.operation), *a), m) for a, m in cases]
     for proc, message in started:

@@ -3,7 +3,8 @@
 One focused test: `sinkhole serve --dashboard` over an emulator store; every page loads
 with the token and is refused without it; the figures shown equal the API's and the
 analyses'; the charts and the map draw; the live counters move while emulated bots
-check in. Screenshots of each page go to the test's tmp_path.
+check in; the Impact page shows the spam drop the API gives for an emulated Postfix log.
+Screenshots of each page go to the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from playwright import sync_api
 from sinkhole import attribution, emulate, emulate_live, operation, plan, population
 from sinkhole.testing import running_sinkhole
 
-from .conftest import Store
+from .conftest import MailLog, Store
 
 #: Debian's Chromium (.ci/run installs it); Playwright's own browser download is not used.
 CHROMIUM = "/usr/bin/chromium"
@@ -68,7 +69,7 @@ def wait_ready(api: httpx.Client, timeout: float = 120) -> None:
 
 
 def test_dashboard_in_chromium(
-    store_copy: Store, tmp_path: Path, request: pytest.FixtureRequest
+    store_copy: Store, mail_log: MailLog, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     op = operation.load(store_copy.operation)
     expected = population.report(
@@ -76,7 +77,8 @@ def test_dashboard_in_chromium(
     )
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    args = ("--dashboard", "127.0.0.1:0", "--resolver", "127.0.0.1:0")
+    args = ("--dashboard", "127.0.0.1:0", "--resolver", "127.0.0.1:0", "--mail",
+            str(mail_log.path), "--takedown", mail_log.takedown.isoformat())  # fmt: skip
     with running_sinkhole(store_copy.operation, store_copy.data, *args) as sink:
         url = next(line.split()[1] for line in sink.lines if line.startswith("dashboard "))
         base, _, query = url.partition("/?token=")
@@ -207,6 +209,20 @@ def test_dashboard_in_chromium(
                 assert "101–200" in page.locator("#page-info").inner_text()
                 page.screenshot(path=shots / "events.png", full_page=True)
 
+                # impact: the drop shown is the API's, the chart draws, malformed lines noted
+                spam = api.get("/api/impact").json()["data"]
+                assert spam["available"] and spam["drop"] > 0.9
+                page.goto(base + "/impact")
+                page.wait_for_selector("#drop[data-value]:not([data-value=''])")
+                assert float(page.locator("#drop").get_attribute("data-value") or 0) == spam["drop"]
+                assert page.locator("#drop").inner_text() == f"{spam['drop']:.1%}"
+                assert shown(page, "#messages") == spam["messages"]
+                assert page.locator("#sides tbody tr").count() == 2
+                assert page.locator("#malformed").get_attribute("data-value") == "2"
+                assert "300.1.2.3" in page.locator("#files").inner_text()
+                assert wait_drawn(page, "#chart-impact", 5000) >= 5000
+                page.screenshot(path=shots / "impact.png", full_page=True)
+
                 assert not problems, problems  # no script error, no CSP violation
             finally:
                 browser.close()
@@ -217,6 +233,7 @@ def test_dashboard_in_chromium(
         "networks.png",
         "coverage.png",
         "events.png",
+        "impact.png",
     }
 
 

@@ -71,6 +71,8 @@ class ServeConfig:
     tls_key: Path | None = None
     #: HOST:PORT of the dashboard, run as a child process beside (not in) the workers.
     dashboard: str | None = None
+    #: More `sinkhole dashboard` options (the Impact page's mail).
+    dashboard_args: list[str] = field(default_factory=list)
     #: A shared store the parent ships closed segments to (sinkhole.ship), if any.
     ship: str | None = None
     #: Remove each local segment once its upload is confirmed.
@@ -418,7 +420,12 @@ def _serve(
         if config.dashboard is not None:
             from sinkhole.web.server import start as start_dashboard
 
-            dashboard = start_dashboard(config.operation_path, config.data_dir, config.dashboard)
+            dashboard = start_dashboard(
+                config.operation_path,
+                config.data_dir,
+                config.dashboard,
+                extra=config.dashboard_args,
+            )
             say(f"dashboard {dashboard.url}")
         if config.ship is not None:
             from sinkhole import ship

@@ -15,7 +15,7 @@ from sinkhole.web import figures
 from sinkhole.web.board import Board
 
 #: The analyses served as /api/NAME, as the board keeps them.
-CACHED = ("series", "networks", "coverage", "notifications", "listings")
+CACHED = ("series", "networks", "coverage", "notifications", "listings", "impact")
 
 
 def _board(request: Request) -> Board:

@@ -24,6 +24,7 @@ PAGES = {
     "/networks": "networks.html",
     "/coverage": "coverage.html",
     "/events": "events.html",
+    "/impact": "impact.html",
 }
 
 

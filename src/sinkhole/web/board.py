@@ -7,9 +7,10 @@ Two loops run in threads beside the web server:
   events and unique addresses and the last hour's contacts per minute;
 - the analysis loop hands the expensive analyses (the population report and machine
   estimate, networks and countries, time series, plan coverage, notification and
-  listing status) to the analysis process (:mod:`sinkhole.web.analyst`) when the store
-  has changed, at most once per `refresh_every` seconds (and never more often than a
-  round takes), or sooner when an operator asks (a POST with the CSRF token).
+  listing status, the spam before and after the takedown) to the analysis process
+  (:mod:`sinkhole.web.analyst`) when the store or the mail has changed, at most once per
+  `refresh_every` seconds (and never more often than a round takes), or sooner when an
+  operator asks (a POST with the CSRF token).
 
 Each analysis is kept as its last good result with the time it was computed; one that
 fails keeps its last result and says why. No request ever starts a query but the event
@@ -231,7 +232,7 @@ def _sensor_stats(root: Path) -> list[dict[str, Any]]:
 
 
 def _fingerprint(sources: Sources) -> tuple[Any, ...]:
-    """What changes when the store, the operation file or the ledger changes (names, sizes)."""
+    """What changes when the store, the operation file, the ledger or the mail changes."""
     marks: list[Any] = []
     root = sources.data_dir
     for folder, pattern in ((root / EVENTS_DIR, "day=*/*.parquet"), (root / WAL_DIR, "*.arrows")):
@@ -251,6 +252,7 @@ def _fingerprint(sources: Sources) -> tuple[Any, ...]:
                     marks.append((str(path), path.stat().st_mtime_ns))
                 except OSError:
                     marks.append((str(path), None))
+    marks.extend(figures.mail_marks(sources.mail))
     return tuple(marks)
 
 

@@ -37,6 +37,8 @@ NETWORKS_MAX = 5000
 SERIES_HOURS = 24 * 62
 #: Gap names listed at most.
 GAP_NAMES_MAX = 100
+#: The Impact page's state when the dashboard was given no mail.
+NO_MAIL = "no mail logs given (sinkhole dashboard --mail FILE…)"
 #: Columns the event explorer shows.
 EVENT_COLUMNS = (
     "timestamp",
@@ -69,6 +71,11 @@ class Sources:
     operation_path: Path | None = None
     notify_dir: Path | None = None
     datasets: list[Path | str] = field(default_factory=list)
+    #: The impact page's mail logs and spam traps, and how `sinkhole impact` would read them.
+    mail: list[Path] = field(default_factory=list)
+    takedown: dt.datetime | None = None
+    tolerance_hours: float = 12.0
+    mail_timezone: str = "UTC"
 
 
 @dataclass
@@ -382,6 +389,50 @@ def listings(ctx: Context) -> dict[str, Any]:
     }
 
 
+def mail_marks(paths: list[Path]) -> tuple[Any, ...]:
+    """What changes when a mail input changes: each file's (or Maildir's) size and time."""
+    marks: list[Any] = []
+    for path in paths:
+        for part in (path, path / "new", path / "cur") if path.is_dir() else (path,):
+            try:
+                info = part.stat()
+            except OSError:
+                marks.append((str(part), None))
+                continue
+            marks.append((str(part), info.st_size, info.st_mtime_ns))
+    return tuple(marks)
+
+
+def impact(ctx: Context) -> dict[str, Any]:
+    """The mail from bot addresses before and after the takedown: `sinkhole impact`'s report."""
+    from sinkhole import impact as impact_room
+    from sinkhole import operation
+
+    src = ctx.sources
+    if not src.mail:
+        return {"available": False, "reason": NO_MAIL}
+    targets: list[str] = []
+    takedown = src.takedown
+    if src.operation_path is not None:
+        op = operation.load(src.operation_path)
+        targets = [t.family for t in op.targets]
+        if takedown is None:
+            takedown = dt.datetime.combine(op.operation.start, dt.time(), dt.UTC)
+    if takedown is None:
+        raise DashboardError("the impact page needs --takedown TIME (or an operation file)")
+    # reading a large log takes a while: read again only when a file (or the takedown) changed
+    key = (mail_marks(src.mail), takedown, src.mail_timezone)
+    if ctx.memo.get("mail_key") != key:
+        ctx.memo.pop("mail", None)
+        ctx.memo.pop("mail_key", None)
+        ctx.memo["mail"] = impact_room.read(src.mail, takedown, src.mail_timezone)
+        ctx.memo["mail_key"] = key
+    report = impact_room.analyse(
+        ctx.memo["mail"], src.data_dir, takedown, targets, ctx.networks, src.tolerance_hours
+    )
+    return {"available": True, "targets": targets, **report.as_dict()}
+
+
 #: The analyses, in the order they run (summary first: the others reuse its report).
 ANALYSES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "summary": summary,
@@ -390,6 +441,7 @@ ANALYSES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "coverage": coverage,
     "notifications": notifications,
     "listings": listings,
+    "impact": impact,
 }
 
 
