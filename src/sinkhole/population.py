@@ -29,7 +29,8 @@ import datetime as dt
 import ipaddress
 import math
 import os
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from sinkhole import attribution, distinct
-from sinkhole.events import private, sources, store
+from sinkhole.events import private, sources, spark_source, store
 from sinkhole.events.schema import SCHEMA
 from sinkhole.events.sources import Location, Stores
 from sinkhole.exceptions import SinkholeError
@@ -75,10 +76,14 @@ class PopulationError(SinkholeError):
 
 @contextmanager
 def connect(
-    engine: str, root: Location | Stores, master: str | None = None
+    engine: str,
+    root: Location | Stores,
+    master: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """(backend, events table) over the closed segments of one or several stores, on DuckDB
-    or Spark (`master`: a cluster; default $SPARK_MASTER, $SPARK_REMOTE, else local[2])."""
+    or Spark (`master`: a cluster; default $SPARK_MASTER, $SPARK_REMOTE, else local[2]);
+    `columns`: only these (Spark then reads no others)."""
     if engine not in ENGINES:
         raise PopulationError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     # the same checked listing as every reader: one bad segment is set aside, not fatal
@@ -100,20 +105,20 @@ def connect(
         # spills hold victim addresses: a private per-user folder, never a fixed shared one
         con.raw_sql(f"SET temp_directory = {private.duckdb_path_literal(private.spill_folder())}")
         try:
-            yield con, _duckdb_events(con, files, snap.shared)
+            events = _duckdb_events(con, files, snap.shared)
+            yield con, events if columns is None else events.select(*columns)
         finally:
             con.disconnect()
     elif engine == "spark":
-        session = _spark_session(master, s3=bool(snap.shared))
+        session = _spark_session(master)
         con = ibis.pyspark.connect(session)
         try:
-            # the checked files, not the folders: Spark would fail on the first bad one.
-            # The executors open them: paths a cluster's workers see (a shared file
-            # system), s3a:// for a shared store in S3
-            paths = [str(f) for f in files] + [
-                shared.source.spark_path(p) for shared in snap.shared for p in shared.paths
-            ]
-            session.read.parquet(*paths).createOrReplaceTempView("sinkhole_events")
+            # the checked segments of the snapshot, opened by the executors: folders (the
+            # same path on every worker) by Spark's Parquet reader, shared stores in S3
+            # through pyarrow's S3 client (a Python data source: no hadoop-aws needed)
+            spark_source.dataframe(session, snap, columns).createOrReplaceTempView(
+                "sinkhole_events"
+            )
             yield con, con.table("sinkhole_events")
         finally:
             con.disconnect()
@@ -147,7 +152,7 @@ def spark_master(given: str | None = None) -> str:
     return os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER") or DEFAULT_MASTER
 
 
-def _spark_session(master: str | None = None, s3: bool = False) -> Any:
+def _spark_session(master: str | None = None) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -160,11 +165,12 @@ def _spark_session(master: str | None = None, s3: bool = False) -> Any:
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != url:
         active.stop()  # getOrCreate would hand back a session on another master
-    builder = SparkSession.builder.master(url)
-    if s3:
-        builder = _s3a(builder)
+    if url.startswith("local"):
+        # the executors run Python (the segment reader): this interpreter, with pyarrow
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return (
-        builder.appName("sinkhole-population")
+        SparkSession.builder.master(url)
+        .appName("sinkhole-population")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         # the per-address window sorts every check-in: many small shuffle partitions
@@ -176,23 +182,6 @@ def _spark_session(master: str | None = None, s3: bool = False) -> Any:
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
     )
-
-
-def _s3a(builder: Any) -> Any:
-    """Spark's S3 client (Hadoop's s3a) pointed where pyarrow's is: the AWS endpoint from
-    the environment, path-style addressing for an S3-compatible service. Credentials
-    follow Hadoop's default chain (environment variables, profile, instance role); the
-    cluster needs hadoop-aws on its class path (spark.jars.packages)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        builder = builder.config("spark.hadoop.fs.s3a.endpoint", endpoint)
-        builder = builder.config("spark.hadoop.fs.s3a.path.style.access", "true")
-        secure = "true" if endpoint.startswith("https://") else "false"
-        builder = builder.config("spark.hadoop.fs.s3a.connection.ssl.enabled", secure)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if region:
-        builder = builder.config("spark.hadoop.fs.s3a.endpoint.region", region)
-    return builder
 
 
 def contacts(events: Any) -> Any:
@@ -453,7 +442,7 @@ def address_table(
 
 
 def _address_table(root: Location | Stores, out: Path, engine: str, master: str | None) -> int:
-    with connect(engine, root, master) as (con, events):
+    with connect(engine, root, master, COLUMNS) as (con, events):
         bots = contacts(events)
         per_ip = bots.group_by("src_ip").aggregate(
             first_seen=bots.timestamp.min(),
@@ -490,7 +479,7 @@ def _report(
     root: Location | Stores, engine: str, dataset: attribution.Attributor | None, master: str | None
 ) -> Report:
     lab = dataset if dataset is not None else attribution.lab()
-    with connect(engine, root, master) as (con, events):
+    with connect(engine, root, master, COLUMNS) as (con, events):
         # one pass over the files: the columns the analyses need, kept in the engine's memory
         bots = _materialize(con, contacts(events).select(*COLUMNS), "sinkhole_contacts")
         ci = checkins(bots)
