@@ -69,12 +69,6 @@ class Source:
             return str(self.folder / EVENTS_DIR)
         return f"{self.base}/{EVENTS_DIR}"
 
-    def spark_path(self, path: str) -> str:
-        """A segment's path as Spark's executors name it (s3a:// for S3, a plain path else)."""
-        if self.folder is not None:
-            return path
-        return f"s3a://{path}"
-
     def __str__(self) -> str:
         return self.text
 

@@ -5,14 +5,17 @@ Spark's own Parquet reader opens ``s3a://`` paths through Hadoop's S3 connector
 none: the driver lists the segments (one snapshot, taken by
 ``sinkhole.events.store`` with the same rules as every DuckDB read: a segment
 seen in two sources is read once), each segment is one partition, and the
-executors open their segments with pyarrow's file systems, a folder with the
-local file system and ``s3://bucket/prefix`` with pyarrow's S3 client. The S3
-endpoint, region and credentials come from the executors' own AWS environment
-variables and config files (as for ``sinkhole.events.sources``). Batches go to
-Spark as Arrow record batches in the store's schema (``events/schema.py``), or
-the subset of its columns asked for.
+executors open their segments with pyarrow's file systems: ``s3://bucket/prefix``
+with pyarrow's S3 client, whose endpoint, region and credentials come from the
+executors' own AWS environment variables and config files (as for
+``sinkhole.events.sources``), a folder with the local file system. Batches go
+to Spark as Arrow record batches in the store's schema (``events/schema.py``),
+or the subset of its columns asked for.
 
-The classes below are sent to the executors by value (cloudpickle), so an
+:func:`dataframe` reads folders with Spark's own Parquet reader (faster than
+going through Python, docs/scale.md) and object stores with this data source.
+
+The data source classes are sent to the executors by value (cloudpickle), so an
 executor needs pyspark and pyarrow but not sinkhole itself; for that they use
 nothing of sinkhole at run time.
 """
