@@ -96,7 +96,7 @@ def running_nsd(
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for_udp(host, port, proc, timeout)
+        wait_for_dns(host, port, proc, timeout)
         yield host, port
     finally:
         proc.terminate()
@@ -109,23 +109,25 @@ def running_nsd(
             proc.stderr.close()
 
 
-def _wait_for_udp(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    # Any answer to a root SOA query (REFUSED included) means the server is up.
-    query = dns.message.make_query(".", "SOA").to_wire()
+def wait_for_dns(
+    host: str, port: int, proc: subprocess.Popen[bytes], timeout: float, zone: str = "."
+) -> None:
+    """Return once a server answers `zone`'s SOA over UDP (any rcode); raise if it exits first."""
+    query = dns.message.make_query(zone, "SOA").to_wire()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             message = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"nsd exited with {proc.returncode}: {message.strip()}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}: {message.strip()}")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.settimeout(0.2)
             try:
                 sock.sendto(query, (host, port))
-                sock.recvfrom(512)
+                sock.recvfrom(4096)
                 return
             except OSError:
                 time.sleep(0.05)
-    raise TimeoutError(f"nsd did not answer on {host}:{port} within {timeout}s")
+    raise TimeoutError(f"no DNS answer on {host}:{port} within {timeout}s")
 
 
 #: A sinkhole started by :func:`running_sinkhole` (its listeners, lines and process).

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import dns.message
-
 from sinkhole.events import private
 from sinkhole.servers.background import Background
-from sinkhole.testing import dying_with_us, free_port, which
+from sinkhole.testing import dying_with_us, free_port, wait_for_dns, which
 
 
 @contextmanager
@@ -41,27 +37,6 @@ def running_dnsbl(
         yield running
     finally:
         running.stop()
-
-
-def wait_for_dns(
-    host: str, port: int, zone: str, proc: subprocess.Popen[bytes], timeout: float
-) -> None:
-    """Return once a server answers the zone's SOA over UDP; raise if it exits first."""
-    query = dns.message.make_query(zone, "SOA").to_wire()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            text = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"exited with {proc.returncode}: {text.strip()[-500:]}")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(0.2)
-            try:
-                sock.sendto(query, (host, port))
-                sock.recvfrom(4096)
-                return
-            except OSError:
-                time.sleep(0.05)
-    raise TimeoutError(f"no DNS answer on {host}:{port} within {timeout}s")
 
 
 @contextmanager
@@ -94,7 +69,7 @@ def running_rbldnsd(
         dying_with_us(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        wait_for_dns("127.0.0.1", port, zone, proc, timeout)
+        wait_for_dns("127.0.0.1", port, proc, timeout, zone)
         yield proc, port
     finally:
         proc.terminate()
