@@ -215,7 +215,8 @@ def run(
     )
     if dashboard:
         console.rule("[bold]11. the dashboard")
-        figures["dashboard"] = _dashboard(console, op_path, offline_data)
+        mail = ["--mail", figures["impact"]["log"], "--takedown", figures["impact"]["takedown"]]
+        figures["dashboard"] = _dashboard(console, op_path, offline_data, mail)
     return figures
 
 
@@ -240,16 +241,16 @@ def _blocklist(console: Console, op: operation.Operation, root: Path) -> dict[st
     return {k: result[k] for k in ("listed", "excluded", "delisted", "seconds")}
 
 
-def _dashboard(console: Console, op_path: Path, root: Path) -> dict[str, Any]:
+def _dashboard(console: Console, op_path: Path, root: Path, extra: list[str]) -> dict[str, Any]:
     """Start the dashboard on the week's store; keep it up until Ctrl-C on a terminal."""
     from sinkhole.web import server
 
-    board = server.start(op_path, root)
+    board = server.start(op_path, root, extra=extra)
     try:
         base, token = board.url.split("?token=", 1)
         refused = _status(base + "api/live", None)
         allowed = _status(base + "api/live", token)
-        console.print(f"dashboard: [bold]{board.url}[/]")
+        console.print(f"dashboard: [bold]{board.url}[/] (the spam drop on its Impact page)")
         console.print(
             f"(its API: {allowed} with the token, {refused} without; the token is kept 0600 in "
             f"{root / 'dashboard.token'}; the week's analyses fill the pages in the background)"

@@ -71,4 +71,6 @@ def act(
         "true_drop": known.drop,
         "before": report.before,
         "after": report.after,
+        "takedown": takedown.isoformat(),
+        "log": str(log),
     }
