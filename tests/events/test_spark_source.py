@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +21,7 @@ import pytest
 from sinkhole import population, ship
 from sinkhole.events import spark_source, store
 from sinkhole.events.schema import SCHEMA
+from sinkhole.testing import dying_with_us, free_port, spark_home
 from tests import test_ship
 from tests.test_ship import BUCKET, S3, ordered, sensor_store
 
@@ -109,3 +113,66 @@ def test_spark_reads_a_shared_s3_store_and_a_local_one_as_one(tmp_path: Path, s3
     narrow = spark_source.dataframe(session, snap, population.COLUMNS)
     assert narrow.columns == list(population.COLUMNS)
     assert narrow.count() == expected.num_rows
+
+
+#: A Spark Connect client in its own process (beside no classic session): reads the
+#: snapshot's segments through the data source on the server and writes them as Arrow.
+CONNECT_CLIENT = """
+import json, sys
+import pyarrow as pa
+from pyspark.sql import SparkSession
+from sinkhole.events import spark_source, store
+url, locations = sys.argv[1], json.loads(sys.argv[2])
+session = SparkSession.builder.remote(url).getOrCreate()
+table = spark_source.dataframe(session, store.snapshot(locations, wal=False)).toArrow()
+with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as out:
+    out.write_table(table)
+session.stop()
+"""
+
+
+def test_spark_connect_reads_s3_through_the_data_source(tmp_path: Path, s3: S3) -> None:
+    pytest.importorskip("grpc")
+    home = spark_home()
+    if home is None:
+        pytest.skip("needs pyspark's spark-submit and a Java runtime")
+    east, west, url = _stores(tmp_path)
+    for path in ship.local_segments(east):
+        path.unlink()  # east only in S3
+    port = free_port()
+    # a Connect server from pyspark's own jars; its Python workers see this test's AWS settings
+    command = [str(home / "bin" / "spark-submit"), "--master", "local[1]",
+               "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+               "--conf", f"spark.connect.grpc.binding.port={port}",
+               "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+               "--conf", "spark.ui.enabled=false", "spark-internal"]  # fmt: skip
+    env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1",
+               PYSPARK_PYTHON=sys.executable)  # fmt: skip
+    with open(tmp_path / "connect.log", "wb") as log:
+        server = subprocess.Popen(dying_with_us(command), env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "connect.log"
+                ).read_text(errors="replace")[-2000:]
+                time.sleep(0.5)
+        locations = json.dumps([str(west), url])
+        client = [sys.executable, "-c", CONNECT_CLIENT, f"sc://127.0.0.1:{port}", locations]
+        result = subprocess.run(dying_with_us(client), env=env, capture_output=True, timeout=180)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
+    table = pa.ipc.open_stream(result.stdout).read_all().cast(SCHEMA)
+    expected = store.read([west, url])
+    assert table.num_rows == expected.num_rows > 0
+    assert ordered(table).equals(ordered(expected))
