@@ -179,6 +179,8 @@ def _spark_session(master: str | None = None) -> Any:
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.memory", "6g")
         .config("spark.driver.bindAddress", "127.0.0.1")
+        # cached and shuffled blocks hold victim addresses: a private folder, not /tmp
+        .config("spark.local.dir", str(private.spill_base()))
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
     )
@@ -431,6 +433,12 @@ def _retrying(root: Location | Stores, work: Callable[[], T]) -> T:
             message = " ".join(str(exc).split())[:300]
             where = sources.stores(root)
             raise PopulationError(f"cannot read events under {where}: {message}") from None
+        except Exception as exc:
+            reason = spark_source.failure(exc)
+            if reason is None:
+                raise
+            where = sources.stores(root)
+            raise PopulationError(f"Spark cannot read events under {where}: {reason}") from None
     raise AssertionError("unreachable")
 
 

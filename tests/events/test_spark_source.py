@@ -83,7 +83,9 @@ def test_an_executor_without_sinkhole_reads_s3_segments(tmp_path: Path, s3: S3) 
     "ignore::DeprecationWarning",
     "ignore::FutureWarning",
 )
-def test_spark_reads_a_shared_s3_store_and_a_local_one_as_one(tmp_path: Path, s3: S3) -> None:
+def test_spark_reads_a_shared_s3_store_and_a_local_one_as_one(
+    tmp_path: Path, s3: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pyspark.sql import SparkSession
 
     east, west, url = _stores(tmp_path)
@@ -113,6 +115,22 @@ def test_spark_reads_a_shared_s3_store_and_a_local_one_as_one(tmp_path: Path, s3
     narrow = spark_source.dataframe(session, snap, population.COLUMNS)
     assert narrow.columns == list(population.COLUMNS)
     assert narrow.count() == expected.num_rows
+    # a segment gone between the driver's listing and the executor's read: one line
+    listed = store.snapshot
+
+    def then_deleted(*args: object, **kwargs: object) -> store.Snapshot:
+        found = listed(*args, **kwargs)  # type: ignore[arg-type]
+        key = found.shared[0].paths[0].split("/", 1)[1]
+        s3.client.delete_object(Bucket=BUCKET, Key=key)
+        return found
+
+    monkeypatch.setattr(store, "snapshot", then_deleted)
+    with pytest.raises(population.PopulationError) as failed:
+        population.report([west, url], "spark")
+    message = str(failed.value)
+    assert message.startswith(f"Spark cannot read events under {west}, {url}: ")
+    assert "\n" not in message and len(message) < 500
+    assert "Error" in message.split(": ", 1)[1], message
 
 
 #: A Spark Connect client in its own process (beside no classic session): reads the

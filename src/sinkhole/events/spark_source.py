@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -139,3 +140,21 @@ def dataframe(session: Any, snap: Snapshot, columns: Sequence[str] | None = None
     for other in frames[1:]:
         frame = frame.unionByName(other)
     return frame
+
+
+#: The line of a Python traceback that names the error ("OSError: …").
+_ERROR_LINE = re.compile(r"^\s*([\w.]+(Error|Exception|Exit)):\s*\S")
+
+
+def failure(exc: BaseException) -> str | None:
+    """What went wrong, in one line, when `exc` is Spark's (None for anything else).
+
+    An executor's failure (a segment it could not open, S3 it could not reach)
+    comes back as a long Java and Python trace; the Python error line is the news.
+    """
+    if not type(exc).__module__.startswith(("pyspark.", "py4j.")):
+        return None
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    chosen = errors[-1] if errors else (lines[0] if lines else type(exc).__name__)
+    return " ".join(chosen.split())[:300]
