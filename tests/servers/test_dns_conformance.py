@@ -359,7 +359,13 @@ def _events(data: Path, src_ip: str, count: int) -> list[dict[str, Any]]:
 
 
 def _counters(data: Path) -> dict[str, int]:
-    stats = json.loads((data / "stats" / "sensor-w0.json").read_text())
+    # the worker writes its stats file on its first flush: wait for it (a fresh module's
+    # first test may get here sooner)
+    path = data / "stats" / "sensor-w0.json"
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stats = json.loads(path.read_text())
     counters: dict[str, int] = stats["listeners"]["dns"]
     return counters
 
