@@ -417,41 +417,48 @@ def test_zone_transfers_and_malformed_packets_are_events(servers: Servers) -> No
     assert sensor["listeners"]["dns"]["malformed"] >= len(malformed)
 
 
-def _burst(server: tuple[str, int], source: str, count: int) -> int:
-    """Send `count` queries for random names below ZONE at once; the full answers received."""
+def _burst(server: tuple[str, int], source: str, count: int) -> tuple[int, float]:
+    """Send `count` queries for random names below ZONE at once: the full answers received,
+    and the seconds from the first send to the last reply (a loaded machine stretches it)."""
     rng = random.Random(11)
     packets = [query(f"{rng.getrandbits(48):x}.{ZONE}") for _ in range(count)]
     answered = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((source, 0))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+        began = last = time.monotonic()
         for packet in packets:
             sock.sendto(packet, server)
         sock.settimeout(1.0)
         try:
             while True:
                 reply = sock.recv(4096)
+                last = time.monotonic()
                 if not struct.unpack_from("!H", reply, 2)[0] & dns.flags.TC:
                     answered += 1
         except TimeoutError:
             pass
-    return answered
+    return answered, last - began
 
 
 def test_random_subdomains_share_their_zone_rate_limit(servers: Servers) -> None:
     # 10. RRL keyed on the zone answered (as NSD and BIND key wildcard answers), not the name:
     # a burst of random names below one planned domain from one /24 is capped like one name.
     count, limit = 1000, 200  # the default dns_rate_limit
-    theirs = _burst(servers.nsd, "127.0.99.1", count)
-    ours = _burst(servers.sinkhole, "127.0.98.1", count)
-    assert theirs < count / 2, "NSD's RRL should cap the burst too"
+    theirs, seconds = _burst(servers.nsd, "127.0.99.1", count)
+    ours, _ = _burst(servers.sinkhole, "127.0.98.1", count)
+    # NSD's RRL caps it too: at most `limit` a second over the seconds the burst spanned
+    # (on a loaded machine the burst may span several)
+    cap = limit * (math.ceil(seconds) + 1)
+    assert theirs <= cap, "NSD's RRL should cap the burst too"
+    assert theirs < count or cap >= count
     rows = _events(servers.data, "127.0.98.1", count)
     assert len(rows) == count  # every packet is an event, answered or not
     # the one-second windows the server's handling of the burst touched
     stamps = [r["timestamp"] for r in rows]
     windows = math.ceil((max(stamps) - min(stamps)).total_seconds()) + 1
     assert 0 < ours <= limit * windows
-    assert ours < count / 2
+    assert ours < count or limit * windows >= count
     limited = [r for r in rows if r["tag"] == "rate-limited"]
     assert len(limited) == count - ours
     assert {r["family"] for r in limited} == {"megad-sim"}
