@@ -328,3 +328,20 @@ def test_serve_does_not_take_over_a_folder_that_holds_other_things(
     assert made.returncode == 0, made.stderr
     for folder in (tmp_path / "new", tmp_path / "new" / "deeper", nested):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_serve_tightens_a_store_that_holds_a_listing_and_a_dashboard_token(
+    op_file: Path, tmp_path: Path
+) -> None:
+    # what `blocklist build` and `dashboard` leave in a store folder is the store's own
+    store = tmp_path / "store"
+    store.mkdir(mode=0o755)
+    store.chmod(0o755)
+    for name in ("blocklist.sqlite", "blocklist.sqlite-wal", "dashboard.token"):
+        (store / name).write_bytes(b"")
+    result = subprocess.run(
+        serve_command(op_file, store, "--dns", "127.0.0.1:0", "--duration", "1"),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert store.stat().st_mode & 0o777 == 0o700

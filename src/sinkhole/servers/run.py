@@ -347,7 +347,8 @@ def _exit_with_starter() -> None:
 
 
 #: What a store folder holds; a folder with anything else is not the store's to tighten.
-_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock", "dashboard.token", "ship"}
+_STORE_ENTRIES = {"wal", "events", "stats", "quarantine", "serve.lock", "dashboard.token", "ship",
+                  "blocklist.sqlite", "blocklist.sqlite-wal", "blocklist.sqlite-shm"}  # fmt: skip
 
 
 def _private_data_folder(folder: Path) -> None:
