@@ -193,6 +193,17 @@ def test_bad_timelines_are_one_line_naming_file_and_key(text: str, error: str) -
     assert "\n" not in caught.value.message
 
 
+def test_a_timeline_past_the_dgas_dates_is_one_line_naming_file_and_key() -> None:
+    # pushdo generates up to 2099-12-31: 90 days from 2099-11-01 run past it
+    op = operation.loads(OP.replace("2026-12-01", "2099-11-01").replace("megad-sim", "pushdo"))
+    text = "[timeline]\ndays = 90\n"
+    with pytest.raises(
+        TimelineError, match=r"t\.toml:2: timeline\.days: pushdo generates"
+    ) as caught:
+        timeline.loads(text, op, Held({}, {}), Path("t.toml"))
+    assert "\n" not in caught.value.message
+
+
 def test_a_step_may_name_its_day_as_a_date() -> None:
     op = operation.loads(OP)
     held = Held.from_plan(plan.compute(op))

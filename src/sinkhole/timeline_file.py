@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
-from sinkhole import emulate, tlds
-from sinkhole.exceptions import SinkholeError
+from sinkhole import emulate, families, tlds
+from sinkhole.exceptions import DgaError, SinkholeError
 from sinkhole.operation import MAX_HOLD_DAYS, Operation, locate
 from sinkhole.plan import Plan
 from sinkhole.simulate import Seized
@@ -156,6 +156,15 @@ def loads(text: str, op: Operation, held: Held, path: Path | None = None) -> Tim
             message += f" (got {error.get('input')!r})"
         raise TimelineError(_at(where, text, loc, message)) from None
     days = parsed.timeline.days or op.operation.hold_days
+    last_day = op.operation.start + dt.timedelta(days=days - 1)
+    for target in op.targets:
+        dga = families.get(target.family).dga
+        try:
+            if dga is not None:
+                dga.check_dates(op.operation.start, last_day)
+        except DgaError as exc:
+            message = f"{exc} (set [timeline] days to simulate fewer days)"
+            raise TimelineError(_at(where, text, ("timeline", "days"), message)) from None
     out = Timeline(days, parsed.timeline.machines, parsed.timeline.seed)
     plan_tlds = {tlds.tld_of(n) for n in held.domains}
     lab = networks()
