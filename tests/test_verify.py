@@ -265,3 +265,18 @@ def test_bad_resolver_and_day_are_one_line(lab: tuple[Path, Path]) -> None:
     done = _verify(op_path, plan_dir, "--resolver", "127.0.0.1:53", "--day", "2027-01-01")
     assert done.returncode == 2
     assert "--day 2027-01-01: outside the operation's window" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "resolver"),
+    [
+        ("::1", verify.Resolver("::1", 53)),
+        ("[::1]:5353", verify.Resolver("::1", 5353)),
+        ("127.0.0.1", verify.Resolver("127.0.0.1", 53)),
+        ("127.0.0.1:5353", verify.Resolver("127.0.0.1", 5353)),
+    ],
+)
+def test_a_resolver_is_an_address_with_an_optional_port(
+    text: str, resolver: verify.Resolver
+) -> None:
+    assert verify.Resolver.parse(text) == resolver

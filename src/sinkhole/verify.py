@@ -51,7 +51,11 @@ class Resolver:
 
     @classmethod
     def parse(cls, text: str) -> Resolver:
-        """HOST[:PORT] (IPv6 as [HOST]:PORT); the port defaults to 53."""
+        """HOST[:PORT] (IPv6 as [HOST]:PORT, or bare); the port defaults to 53."""
+        try:  # a bare IPv6 address (::1) would otherwise read as HOST ':' PORT '1'
+            return cls(str(ipaddress.ip_address(text.strip())), 53)
+        except ValueError:
+            pass
         try:
             host, port = parse_address(text, default_port=53)
         except ValueError as exc:
