@@ -272,3 +272,16 @@ def test_counts_are_exact_on_a_large_sample(tmp_path: Path) -> None:
     mail = ingest.read([_write(tmp_path / "big.log", text, packed=True)], TAKEDOWN)
     assert int(pc.sum(mail.table["n"]).as_py()) == 120_000
     assert mail.files[0].lines == 120_000
+
+
+def test_unreadable_lines_are_labelled_and_examples_printable(tmp_path: Path) -> None:
+    """A line past the reader's size limit is named as such; control bytes in examples are
+    spelled out, never sent raw to the terminal."""
+    good = POSTFIX.splitlines()[1] + "\n"
+    text = good + "x" * 2_000_000 + "\n" + "\x1b[2J\x07 not a log line\n" + good
+    mail = ingest.read([_write(tmp_path / "mail.log", text)], TAKEDOWN)
+    (report,) = mail.files
+    assert report.messages == 2 and report.malformed == 2
+    assert any(e.startswith("(line size over maximum) ") for e in report.examples)
+    assert "\\x1b[2J\\x07 not a log line" in report.examples
+    assert not any(ch in e for e in report.examples for ch in "\x1b\x07\x00")

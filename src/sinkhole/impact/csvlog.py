@@ -73,7 +73,8 @@ def read(
     try:
         result = con.sql(query).to_arrow_table()
         rejected = con.execute(
-            f"SELECT count(*), min(csv_line), max(csv_line) FROM {rejects}"
+            f"SELECT count(*), min(csv_line), max(csv_line), "
+            f"string_agg(DISTINCT lower(error_type), ', ') FROM {rejects}"
         ).fetchone()
     except duckdb.Error as exc:
         message = " ".join(str(exc).split())[:200]

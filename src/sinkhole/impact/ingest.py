@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import ipaddress
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 MEMORY_LIMIT = "512MB"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _V4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -159,6 +161,11 @@ def _normalise(table: pa.Table) -> tuple[pa.Table, int, list[str]]:
     return kept, malformed, examples
 
 
+def _shown(example: str) -> str:
+    """An example line safe to print: control characters (NUL, ESC, CR, ...) spelled as `\\xNN`."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", example)
+
+
 def analysis_connection() -> duckdb.DuckDBPyConnection:
     """A DuckDB connection in bounded memory: past MEMORY_LIMIT it spills to a private folder
     (the spill holds client addresses)."""
@@ -209,7 +216,7 @@ def read_file(
     table, bad, examples = _normalise(scan.table)
     report.lines = scan.lines
     report.malformed = scan.malformed + bad
-    report.examples = (scan.examples + examples)[:3]
+    report.examples = [_shown(e) for e in (scan.examples + examples)[:3]]
     for kind, attribute in (
         ("message", "messages"),
         ("reject", "rejected"),

@@ -211,7 +211,8 @@ def scan(
     try:
         result = con.sql(query).to_arrow_table()
         rejected = con.execute(
-            f"SELECT count(*), min(csv_line), max(csv_line) FROM {rejects}"
+            f"SELECT count(*), min(csv_line), max(csv_line), "
+            f"string_agg(DISTINCT lower(error_type), ', ') FROM {rejects}"
         ).fetchone()
         con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scans}")
     except duckdb.Error as exc:
@@ -222,7 +223,7 @@ def scan(
 
 def finish(result: pa.Table, rejected: tuple[Any, ...] | None) -> Scan:
     """A Scan from the grouped rows (ip, second, kind, n, bad, first_bad, last_bad) and the
-    reader's (count, example) of lines that were not text."""
+    reader's (count, example, example, why) of lines it could not read (not UTF-8, too long)."""
     lines = int(pc.sum(result["n"]).as_py() or 0)
     malformed = int(pc.sum(result["bad"]).as_py() or 0)
     examples: list[str] = []
@@ -237,6 +238,7 @@ def finish(result: pa.Table, rejected: tuple[Any, ...] | None) -> Scan:
     if bad_text and rejected is not None:
         lines += bad_text
         malformed += bad_text
-        examples.append(f"(not UTF-8 text) {rejected[1]!s:.200}")
+        why = rejected[3] if len(rejected) > 3 and rejected[3] else "not readable as text"
+        examples.append(f"({why}) {rejected[1]!s:.200}")
     events = result.filter(pc.is_valid(result["kind"])).select(["ip", "second", "kind", "n"])
     return Scan(events.cast(SCHEMA), lines, malformed, [e[:300] for e in examples[:3]])
