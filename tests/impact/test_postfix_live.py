@@ -103,15 +103,15 @@ def postfix(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     top = tmp_path / "postfix"
     for part in ("conf", "queue", "log"):
         (top / part).mkdir(parents=True)
-    data = Path(tempfile.mkdtemp(prefix="sinkhole-test-", dir=DATA_HOME))
-    shutil.chown(data, "postfix")
-    port = free_port()
-    (top / "conf" / "main.cf").write_text(_main_cf(top, data))
-    (top / "conf" / "master.cf").write_text(MASTER_CF.format(port=port))
-    (top / "conf" / "clients.cidr").write_text(f"{REFUSED} REJECT listed by the lab\n")
     conf = str(top / "conf")
     master = None
+    data = Path(tempfile.mkdtemp(prefix="sinkhole-test-", dir=DATA_HOME))
     try:
+        shutil.chown(data, "postfix")
+        port = free_port()
+        (top / "conf" / "main.cf").write_text(_main_cf(top, data))
+        (top / "conf" / "master.cf").write_text(MASTER_CF.format(port=port))
+        (top / "conf" / "clients.cidr").write_text(f"{REFUSED} REJECT listed by the lab\n")
         # makes the queue's folders with Postfix's own owners and modes
         subprocess.run([str(which("postfix")), "-c", conf, "check"], check=True, timeout=60)
         master = subprocess.Popen(dying_with_us([str(MASTER), "-c", conf, "-d"]))
