@@ -508,3 +508,15 @@ def test_an_unreadable_segment_in_the_shared_store_is_skipped_not_moved(
     s3.client.put_object(Bucket=BUCKET, Key=bad, Body=b"PAR1 cut short")
     assert store.count(url) == events
     assert bad in s3.objects()  # the shared store is the sensors' to write: left in place
+
+
+def test_the_last_failed_pass_is_not_followed_by_a_wait(tmp_path: Path) -> None:
+    root = tmp_path / "east"
+    sensor_store(root, "east", seed=12, segments=1)
+    (tmp_path / "blocked").write_text("a file where the shared folder should be")
+    waits: list[float] = []
+    result = ship.Shipper(root, str(tmp_path / "blocked")).until_done(
+        attempts=3, sleep=waits.append
+    )
+    assert result.error and result.pending == len(ship.local_segments(root)) > 0
+    assert len(waits) == 2  # between the three passes, none after the last

@@ -344,7 +344,9 @@ class Shipper:
     ) -> Pass:
         """Passes with back-off until nothing is pending or `attempts` passes failed."""
         total = Pass()
-        for _ in range(max(1, attempts)):
+        for attempt in range(max(1, attempts)):
+            if attempt:
+                sleep(self.backoff())  # never after the last pass: the caller is told now
             result = self.ship_pass()
             _add(total, result)
             if report is not None:
@@ -353,7 +355,6 @@ class Shipper:
                 self.failures = 0
                 break
             self.failures += 1
-            sleep(self.backoff())
         return total
 
     def run(self, stop: threading.Event, every: float = 5.0) -> None:
