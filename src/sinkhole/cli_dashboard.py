@@ -91,6 +91,9 @@ def dashboard_cmd(
         raise SinkholeError(f"no event store at {root}")
     op = operation_mod.load(operation)
     paths: list[Path | str] = [Path(p) if p != "lab" else p for p in dataset or []]
+    for path in paths:
+        if isinstance(path, Path) and not path.is_file():
+            raise SinkholeError(f"--dataset {path}: no such file")
     mail_args(mail or [], takedown, tolerance, timezone)  # one clear error, before listening
     sources = Sources(
         data_dir=root,

@@ -300,12 +300,24 @@ def test_dashboard_command_refuses_bad_arguments(tmp_path: Path, emulated: Store
         ([*store, "--takedown", "2026-12-02"], "go with --mail"),
         ([*store, "--mail", op, "--timezone", "Mars/X"], "not a time zone"),
         ([*store, "--mail", op, "--takedown", "soon"], "--takedown 'soon'"),
+        ([*store, "--dataset", str(tmp_path / "none.csv")], "no such file"),
     )
     started = [(sinkhole("dashboard", str(emulated.operation), *a), m) for a, m in cases]
     for proc, message in started:
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 2 and message in stderr and stdout == ""
         assert stderr.count("\n") == 1
+
+
+def test_a_missing_dataset_is_an_error_on_every_analysis_not_a_crash(
+    tmp_path: Path, emulated: Store
+) -> None:
+    from sinkhole.web import analyst, figures
+
+    sources = Sources(emulated.data, emulated.operation, None, [tmp_path / "none.csv"])
+    found = analyst.run_round(sources, {})
+    assert set(found) == set(figures.ANALYSES)
+    assert all(r["state"] == "error" and "none.csv" in r["error"] for r in found.values())
 
 
 def test_notification_status_comes_from_the_ledger(store_copy: Store, tmp_path: Path) -> None:

@@ -35,7 +35,12 @@ class AnalystError(SinkholeError):
 
 def run_round(sources: figures.Sources, memo: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every analysis, in order: name -> state, data (or error), when and how long."""
-    context = figures.Context(sources, attribution.open_datasets(sources.datasets), memo)
+    try:
+        datasets = attribution.open_datasets(sources.datasets)
+    except SinkholeError as exc:
+        # a missing or damaged dataset: every analysis says why; the process keeps serving
+        return {name: {"state": "error", "error": exc.message} for name in figures.ANALYSES}
+    context = figures.Context(sources, datasets, memo)
     out: dict[str, dict[str, Any]] = {}
     for name, compute in figures.ANALYSES.items():
         began = time.monotonic()
