@@ -14,10 +14,11 @@ from sinkhole.exceptions import DgaError
 
 @lru_cache(maxsize=64)
 def load(family: str, name: str) -> tuple[str, ...]:
-    """The non-empty lines of data/dga/<family>/<name>.txt, in file order."""
+    """The non-empty lines of data/dga/<family>/<name>.txt but `#` comments, in file order."""
     resource = files("sinkhole").joinpath("data", "dga", family, f"{name}.txt")
     try:
         text = resource.read_text(encoding="ascii")
     except FileNotFoundError:
         raise DgaError(f"{family}: wordlist {name!r} is not shipped") from None
-    return tuple(line.strip() for line in text.splitlines() if line.strip())
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))

@@ -47,8 +47,8 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping
-from importlib.resources import files
 
+from sinkhole import wordlists
 from sinkhole.dga import BaseDga, DgaInfo, DgaParam
 from sinkhole.families import Channel, Family
 from sinkhole.types import ParamValue
@@ -65,22 +65,17 @@ _UNIX = dt.date(1970, 1, 1)
 _SPELL = bytes.maketrans(b"+/", b"bc")
 
 
-def _table(name: str) -> list[str]:
-    text = files("sinkhole").joinpath(f"data/dga/qsnatch/{name}").read_text()
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-
-
 @functools.cache
 def tlds_a() -> tuple[tuple[str, int], ...]:
     """Variant a's TLDs that make valid names, each with its extra label length, in order."""
-    rows = (line.split() for line in _table("tlds-a.txt"))
+    rows = (line.split() for line in wordlists.load("qsnatch", "tlds-a"))
     return tuple((tld, int(extra)) for tld, extra in rows if not tld.startswith("."))
 
 
 @functools.cache
 def tlds_b() -> tuple[str, ...]:
     """Variant b's 30 TLDs, in order."""
-    return tuple(_table("tlds-b.txt"))
+    return wordlists.load("qsnatch", "tlds-b")
 
 
 def _label_source(number: int, tld: str) -> str:
