@@ -520,3 +520,21 @@ def test_the_last_failed_pass_is_not_followed_by_a_wait(tmp_path: Path) -> None:
     )
     assert result.error and result.pending == len(ship.local_segments(root)) > 0
     assert len(waits) == 2  # between the three passes, none after the last
+
+
+def test_ship_cli_says_each_failed_pass_in_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "east"
+    sensor_store(root, "east", seed=13, segments=1)
+    op_file = tmp_path / "op.toml"
+    op_file.write_text(OP_TEXT)
+    blocked = tmp_path / ("a-long-folder-name-" * 4) / "blocked"
+    blocked.parent.mkdir()
+    blocked.write_text("a file where the shared folder should be")
+    command = [sys.executable, "-m", "sinkhole", "ship", str(op_file), "--data", str(root),
+               "--to", str(blocked), "--attempts", "2"]  # fmt: skip
+    env = dict(os.environ, COLUMNS="80")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["ship", "ship", "sinkhole"], lines
+    assert "Not a directory" in lines[0] and "gave up after 2 attempts" in lines[2]

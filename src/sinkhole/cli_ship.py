@@ -48,7 +48,10 @@ def ship_cmd(
 
     def report(result: ship.Pass) -> None:
         if result.error and not as_json:
-            err.print(f"ship: {result.error}; {result.pending:,} pending", markup=False)
+            # one line per failed pass, however long the error (err wraps at its width)
+            err.print(
+                f"ship: {result.error}; {result.pending:,} pending", markup=False, soft_wrap=True
+            )
 
     total = shipper.until_done(attempts, report=report)
     if as_json:
