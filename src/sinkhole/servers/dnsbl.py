@@ -516,6 +516,7 @@ def _worker_main(
     pipe: Connection,
     held: list[socket.socket],
     parent: int,
+    siblings: list[Connection],
 ) -> None:
     from sinkhole.servers.worker import die_with_parent
 
@@ -525,6 +526,10 @@ def _worker_main(
         return
     for sock in held:
         sock.close()
+    # the parent's ends of this worker's pipe and the earlier ones', inherited through fork:
+    # held open here they would hide the parent's close (the stop signal) from the workers
+    for other in siblings:
+        other.close()
     # each worker builds its own table: one built in the parent and shared through fork
     # would be copied page by page anyway (the parent freeing it writes to every page)
     try:
@@ -571,15 +576,15 @@ def serve(
     try:
         for index in range(config.workers):
             mine, theirs = ctx.Pipe(duplex=True)
+            pipes.append(mine)
             proc = ctx.Process(
                 target=_worker_main,
-                args=(index, config, source, theirs, held, os.getpid()),
+                args=(index, config, source, theirs, held, os.getpid(), list(pipes)),
                 name=f"sinkhole-dnsbl-w{index}",
             )
             proc.start()
             theirs.close()
             procs.append(proc)
-            pipes.append(mine)
         listed = 0
         for pipe in pipes:
             try:
