@@ -280,3 +280,42 @@ def test_a_resolver_is_an_address_with_an_optional_port(
     text: str, resolver: verify.Resolver
 ) -> None:
     assert verify.Resolver.parse(text) == resolver
+
+
+def test_retries_count_against_the_rate() -> None:
+    # a resolver that never answers: every name is asked `tries` times, each try a query
+    seen: list[float] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.settimeout(0.1)
+        port = silent.getsockname()[1]
+        stop = threading.Event()
+
+        def record() -> None:
+            while not stop.is_set():
+                try:
+                    silent.recvfrom(4096)
+                except TimeoutError:
+                    continue
+                seen.append(time.monotonic())
+
+        thread = threading.Thread(target=record, daemon=True)
+        thread.start()
+        try:
+            answers = asyncio.run(
+                verify.check(
+                    ["a.example", "b.example", "c.example"],
+                    [verify.Resolver("127.0.0.1", port)],
+                    ["127.0.0.1"],
+                    rate=2.0,
+                    timeout=0.1,
+                    tries=3,
+                )
+            )
+        finally:
+            stop.set()
+            thread.join()
+    assert {a.status for a in answers} == {"timeout"}
+    assert len(seen) == 9
+    for first in range(len(seen)):  # a burst of `rate`, then `rate` a second
+        assert len([t for t in seen[first:] if t - seen[first] < 1.0]) <= 2 * 2 + 1

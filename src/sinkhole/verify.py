@@ -111,10 +111,13 @@ async def _ask(
     sinkhole: frozenset[str],
     timeout: float,
     tries: int,
+    limiter: AsyncLimiter,
 ) -> Answer:
     where = str(resolver)
     query = dns.message.make_query(name, qtype)
     for _ in range(tries):
+        async with limiter:  # every try is a query: each one waits for the bucket
+            pass
         try:
             reply, _tcp = await dns.asyncquery.udp_with_fallback(
                 query, resolver.host, timeout=timeout, port=resolver.port
@@ -169,9 +172,7 @@ async def check(
     async def one(name: str, resolver: Resolver) -> Answer:
         nonlocal done
         async with gate:
-            async with limiter:
-                pass
-            answer = await _ask(name, resolver, qtype, addresses, timeout, tries)
+            answer = await _ask(name, resolver, qtype, addresses, timeout, tries, limiter)
         done += 1
         if progress is not None:
             progress(done, total)
