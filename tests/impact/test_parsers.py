@@ -285,3 +285,27 @@ def test_unreadable_lines_are_labelled_and_examples_printable(tmp_path: Path) ->
     assert any(e.startswith("(line size over maximum) ") for e in report.examples)
     assert "\\x1b[2J\\x07 not a log line" in report.examples
     assert not any(ch in e for e in report.examples for ch in "\x1b\x07\x00")
+
+
+def test_mbox_and_maildir_with_lines_far_longer_than_a_read(tmp_path: Path) -> None:
+    """Long lines are read in pieces: the newline that ends a long line is not a blank line
+    (so an unescaped `From ` after it stays body), and a long header line is kept whole."""
+    piece = 64 * 1024
+    tail = "\n" + "y" * piece + "\nFrom the body after a long line, not a separator\n"
+    tail += "Received: from pc-9 ([198.51.100.66]) by x; Mon, 7 Dec 2026 09:00:00 +0000\n"
+    first = _message([BOT_HOP], subject="s" * (3 * piece)) + "x" * (5 * piece) + "\n" + tail
+    text = "From MAILER-DAEMON Mon Dec  7 10:20:05 2026\n" + first
+    text += "\nFrom MAILER-DAEMON Mon Dec  7 10:21:00 2026\n" + _message([FORGED])
+    mail = ingest.read([_write(tmp_path / "trap.mbox", text)], TAKEDOWN)
+    assert _rows(mail) == [
+        ("192.0.2.10", "2026-12-07T10:20", "message", 1),
+        ("203.0.113.9", "2026-12-07T08:00", "message", 1),
+    ]
+    assert (mail.files[0].lines, mail.files[0].malformed) == (2, 0)
+    box = tmp_path / "Maildir"
+    (box / "new").mkdir(parents=True)
+    (box / "new" / "1.mx").write_text(_message([BOT_HOP], subject="s" * (3 * piece)))
+    (box / "new" / "2.mx").write_bytes(b"z" * (3 << 20))  # no newline at all
+    found = ingest.read([box], TAKEDOWN)
+    assert _rows(found) == [("192.0.2.10", "2026-12-07T10:20", "message", 1)]
+    assert found.files[0].malformed == 1

@@ -25,7 +25,8 @@ def _headers(path: Path) -> bytes:
     """The header block of one message file (up to the first empty line)."""
     kept = bytearray()
     with path.open("rb") as handle:
-        for line in handle:
+        # each read bounded: a file without newlines is not read whole
+        for line in iter(lambda: handle.readline(MAX_HEADER_BYTES + 1), b""):
             if line in (b"\n", b"\r\n") or len(kept) > MAX_HEADER_BYTES:
                 break
             kept += line

@@ -18,6 +18,10 @@ from sinkhole.impact import mta
 from sinkhole.impact.errors import ImpactError
 from sinkhole.impact.received import MAX_HEADER_BYTES, Networks, Tally
 
+#: Lines are read in pieces of at most this many bytes: a file without newlines (a stray
+#: binary, an attachment never wrapped) is never whole in memory.
+LINE_BYTES = 64 * 1024
+
 
 def is_mbox(lines: list[str]) -> bool:
     """Whether a file starting with these lines is an mbox."""
@@ -36,7 +40,15 @@ def read(path: Path, trusted: Networks = ()) -> mta.Scan:
         opener = gzip.open if packed else open
         with opener(path, "rb") as handle:
             blank = True  # a message starts at a `From ` line after an empty one (or the top)
-            for line in handle:
+            whole = True  # this piece starts a line (a long line comes in pieces)
+            for line in iter(lambda: handle.readline(LINE_BYTES), b""):
+                starts, whole = whole, line.endswith(b"\n")
+                if not starts:  # the rest of a long line: never a separator or a blank
+                    if in_header and size <= MAX_HEADER_BYTES:
+                        size += len(line)
+                        header.append(line)
+                    blank = False
+                    continue
                 if blank and line.startswith(b"From "):
                     if in_header or header:
                         tally.add(b"".join(header), f"{path} message {number}", trusted)
