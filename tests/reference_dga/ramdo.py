@@ -10,14 +10,15 @@ import datetime as dt
 
 
 def domain(seed: int, number: int) -> str:
-    s = 2 * seed * (number + 1)
-    r = s ^ (26 * seed * number)
-    name = ""
-    for i in range(16):
-        r = r & 0xFFFFFFFF
-        name += chr(r % 26 + ord("a"))
-        r += r ^ (s * i**2 * 26)
-    return name + ".org"
+    """Name `number` of the build with `seed`."""
+    base = 2 * seed * (number + 1)
+    state = base ^ (26 * seed * number)
+    letters = []
+    for position in range(16):
+        state %= 2**32
+        letters.append(chr(ord("a") + state % 26))
+        state += state ^ (26 * base * position * position)
+    return "".join(letters) + ".org"
 
 
 def generate(date: dt.date, seed: int = 0xDEADBEEF, count: int = 1000) -> list[str]:
