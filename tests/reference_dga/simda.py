@@ -12,18 +12,12 @@ def generate(
     count: int = 1000,
 ) -> list[str]:
     """The build's names, computed the plain way."""
-    step = 0
-    for char in key:
-        step += ord(char)
-    domains = []
-    for _ in range(count):
-        base = base + step
-        label = ""
-        for i in range(7):
-            value = base // (3 + 2 * i)
-            if i % 2 == 0:
-                label += "qwrtpsdfghjklzxcvbnm"[value % 20]
-            else:
-                label += "eyuioa"[value % 6]
-        domains.append(label + ".com")
-    return domains
+    increment = sum(ord(char) for char in key)
+    alphabets = ("qwrtpsdfghjklzxcvbnm", "eyuioa")  # even positions, odd positions
+    names = []
+    for number in range(1, count + 1):
+        value = base + number * increment
+        letters = [alphabets[k % 2] for k in range(7)]
+        label = "".join(chars[value // (2 * k + 3) % len(chars)] for k, chars in enumerate(letters))
+        names.append(f"{label}.com")
+    return names
