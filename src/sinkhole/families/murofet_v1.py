@@ -32,6 +32,7 @@ import functools
 import hashlib
 import struct
 from collections.abc import Mapping
+from typing import ClassVar
 
 from sinkhole.dga import BaseDga, DgaInfo
 from sinkhole.families import Channel, Family
@@ -65,15 +66,19 @@ _EIGHT_U16 = struct.Struct("<8H")
 
 
 @functools.cache
-def _pairs() -> tuple[str, ...]:
-    """The letters of a little-endian digest byte pair, for all 65536 pairs."""
-    return tuple(first + second for second in _LETTERS for first in _LETTERS)
+def _pairs(spelling: tuple[str, ...]) -> tuple[str, ...]:
+    """The text of a little-endian digest byte pair under `spelling`, for all 65536 pairs."""
+    return tuple(first + second for second in spelling for first in spelling)
 
 
 class MurofetV1Dga(BaseDga):
     """Murofet v1: 1020 MD5-derived names per 7-day-rounded date bucket."""
 
     name = "murofet-v1"
+    #: digest byte -> its text (murofet-v3 spells bytes differently)
+    spelling: ClassVar[tuple[str, ...]] = _LETTERS
+    #: the indices of a bucket (murofet-v3 uses the first 1000)
+    pool: ClassVar[int] = _POOL
     info = DgaInfo(
         period="weekly",
         per_period=_POOL,
@@ -93,14 +98,15 @@ class MurofetV1Dga(BaseDga):
         return date.replace(day=max(1, date.day // 7 * 7))
 
     def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
-        """The 1020 names of the bucket starting on `key`, in index order."""
+        """The `pool` names of the bucket starting on `key`, in index order."""
         head = bytes(((key.year + 0x30) & 0xFF, key.month, key.day // 7 * 7))
-        pairs = _pairs()
+        pairs = _pairs(self.spelling)
+        tails, suffixes = _INDEX_BYTES[: self.pool], _SUFFIXES[: self.pool]
         md5 = hashlib.md5
         unpack = _EIGHT_U16.unpack
         out: list[str] = []
         append = out.append
-        for tail, suffix in zip(_INDEX_BYTES, _SUFFIXES, strict=True):
+        for tail, suffix in zip(tails, suffixes, strict=True):
             # the digest as 8 byte pairs: 8 table look-ups spell the label
             p0, p1, p2, p3, p4, p5, p6, p7 = unpack(md5(head + tail).digest())
             append(

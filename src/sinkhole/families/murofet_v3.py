@@ -24,16 +24,9 @@ the second variant.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
-import struct
-from collections.abc import Mapping
-
 from sinkhole.dga import DgaInfo
 from sinkhole.families import Channel, Family
 from sinkhole.families.murofet_v1 import MurofetV1Dga
-from sinkhole.types import ParamValue
 
 _POOL = 1000
 _TLDS = ("ru", "biz", "info", "org", "net", "com")
@@ -47,29 +40,15 @@ def _byte_text(byte: int) -> str:
     return chr(low) + chr(ord("1") + high - 10) + chr(ord("0") + low % 10)
 
 
-def _tld(index: int) -> str:
-    for position, tld in enumerate(_TLDS):
-        if index % (len(_TLDS) - position) == 0:
-            return tld
-    raise AssertionError("unreachable: every index is divisible by 1")
-
-
 _TEXT = tuple(_byte_text(b) for b in range(256))
-_INDEX_BYTES = tuple(struct.pack("<I", i) for i in range(_POOL))
-_SUFFIXES = tuple("." + _tld(i) for i in range(_POOL))
-_EIGHT_U16 = struct.Struct("<8H")
-
-
-@functools.cache
-def _pairs() -> tuple[str, ...]:
-    """The text of a little-endian digest byte pair, for all 65536 pairs."""
-    return tuple(first + second for second in _TEXT for first in _TEXT)
 
 
 class MurofetV3Dga(MurofetV1Dga):
     """Murofet v3: 1000 MD5 names per 7-day-rounded bucket, letters and digits."""
 
     name = "murofet-v3"
+    spelling = _TEXT
+    pool = _POOL
     info = DgaInfo(
         period="weekly",
         per_period=_POOL,
@@ -82,22 +61,6 @@ class MurofetV3Dga(MurofetV1Dga):
             "1000 indices"
         ),
     )
-
-    def domains_for(self, key: dt.date, params: Mapping[str, ParamValue]) -> list[str]:
-        """The 1000 names of the bucket starting on `key`, in index order."""
-        head = bytes(((key.year + 0x30) & 0xFF, key.month, key.day // 7 * 7))
-        pairs = _pairs()
-        md5 = hashlib.md5
-        unpack = _EIGHT_U16.unpack
-        out: list[str] = []
-        append = out.append
-        for tail, suffix in zip(_INDEX_BYTES, _SUFFIXES, strict=True):
-            p0, p1, p2, p3, p4, p5, p6, p7 = unpack(md5(head + tail).digest())
-            append(
-                pairs[p0] + pairs[p1] + pairs[p2] + pairs[p3]
-                + pairs[p4] + pairs[p5] + pairs[p6] + pairs[p7] + suffix
-            )  # fmt: skip
-        return out
 
 
 FAMILY = Family(
