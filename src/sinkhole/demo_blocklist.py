@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,9 +28,8 @@ import dns.rdatatype
 from sinkhole import attribution, operation
 from sinkhole.blocklist import policy, state
 from sinkhole.events import store
-from sinkhole.servers import dnsbl
+from sinkhole.servers import claims, dnsbl
 from sinkhole.servers.dns import TcpLimits, serve_dns
-from sinkhole.testing import free_port
 
 ZONE = "dnsbl.sinkhole.example"
 
@@ -38,15 +38,23 @@ ZONE = "dnsbl.sinkhole.example"
 def _serving(handler: dnsbl.DnsblHandler) -> Iterator[tuple[str, int]]:
     """The handler on 127.0.0.1 (UDP and TCP), in a thread of this process."""
     loop = asyncio.new_event_loop()
-    port = free_port()
+    # a free port for UDP and TCP, held (SO_REUSEPORT) until the listener has it, as
+    # `sinkhole dnsbl serve` claims its port: no window for another program to take it
+    ports, held = claims.claim([("127.0.0.1", 0, (socket.SOCK_DGRAM, socket.SOCK_STREAM))])
+    port = ports[0]
     started = threading.Event()
     servers: list[Any] = []
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-        servers.extend(
-            loop.run_until_complete(serve_dns(handler, handler, "127.0.0.1", port, TcpLimits()))
-        )
+        try:
+            servers.extend(
+                loop.run_until_complete(
+                    serve_dns(handler, handler, "127.0.0.1", port, TcpLimits(), reuse_port=True)
+                )
+            )
+        finally:
+            claims.release(held)
         started.set()
         loop.run_forever()
         for server in servers:
