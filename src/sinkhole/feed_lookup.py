@@ -56,21 +56,21 @@ def show(console: Console, cache: Path) -> list[tuple[str, str, str, str]]:
     feed = draw()
     # the lookup default: every drawn family over its declared active years, no window given
     spec = dga_index.IndexSpec.active(sorted({item.family for item in feed}))
-    found = dga_index.lookup(dga_index.ensure(spec, cache), [item.name for item in feed])
+    names = [item.name for item in feed] + [BENIGN]
+    found = dga_index.lookup(dga_index.ensure(spec, cache), names)
     rows: list[tuple[str, str, str, str]] = []
-    for item in feed:
-        matches = found[item.name]
-        tld = item.name.rsplit(".", 1)[-1]
-        seize = tlds.ALTERNATIVE_ROOTS.get(tld, "registry of ." + tld)
+    for name in names:
+        matches = found[name]
+        tld = name.rsplit(".", 1)[-1]
+        seize = tlds.ALTERNATIVE_ROOTS.get(tld, "registry of ." + tld) if matches else "-"
         rows.append(
             (
-                item.name,
+                name,
                 ", ".join(m.family for m in matches) or "no DGA",
                 "; ".join(m.describe() for m in matches) or "-",
                 seize,
             )
         )
-    rows.append((BENIGN, "no DGA", "-", "-"))
     table = Table(title="names from a feed: which family, which bot days, who can seize them")
     for column in ("name", "family", "bot days (over the active years)", "seizure"):
         table.add_column(column)
