@@ -205,6 +205,13 @@ def test_state_is_private(store: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+def test_state_copied_in_is_made_private(store: Path) -> None:
+    built(store)
+    os.chmod(state.db_path(store), 0o644)  # a listing copied in under a loose umask
+    built(store)
+    assert stat.S_IMODE(state.db_path(store).stat().st_mode) == 0o600
+
+
 def test_exports(store: Path, tmp_path: Path) -> None:
     built(store)
     outs = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,8 +74,14 @@ def connect(root: Path, write: bool = False) -> Iterator[sqlite3.Connection]:
         if not Path(root).is_dir():
             raise BlocklistError(f"no event store at {root}")
         # created private before SQLite opens it; its -wal and -shm files take the same mode
-        with contextlib.suppress(FileExistsError):
+        try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            # one copied in or made by hand: private too, before we add to it
+            for item in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+                with contextlib.suppress(FileNotFoundError):
+                    if stat.S_IMODE(item.stat().st_mode) & 0o077:
+                        os.chmod(item, 0o600)
     try:
         con = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
