@@ -26,6 +26,7 @@ import ipaddress
 import json
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from typing import IO, Any
 
 from sinkhole.blocklist import policy, state
 from sinkhole.blocklist.state import BlocklistError
-from sinkhole.events import private
 
 FORMATS = ("rbldnsd", "text", "csv", "stix", "misp")
 CSV_COLUMNS = ("ip", "family", "code", "first_seen", "last_seen", "expires", "asn", "as_name",
@@ -289,9 +289,15 @@ def export(root: Path, fmt: str, out: Path, zone: Zone) -> int:
     folder = out.parent
     if not folder.is_dir():
         raise BlocklistError(f"--out {out}: no folder {folder}")
-    tmp = folder / f".{out.name}.{os.getpid()}.tmp"
     try:
-        with private.open_file(tmp, "w", encoding="utf-8", buffering=1 << 20) as handle:
+        # a fresh name, created exclusively and 0600 (mkstemp): a link or file planted
+        # under a guessable name in a shared folder is never followed or truncated
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise BlocklistError(f"cannot write {out}: {exc.strerror or exc}") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as handle:
             count = writers[fmt](handle)
             handle.flush()
             os.fsync(handle.fileno())
