@@ -309,6 +309,14 @@ def test_dashboard_command_refuses_bad_arguments(tmp_path: Path, emulated: Store
         assert stderr.count("\n") == 1
 
 
+def test_networks_csv_keeps_outside_text_from_running_as_a_formula() -> None:
+    row = {"asn": 64496, "as_name": '=HYPERLINK("http://x.example")', "abuse_contact": "@x"}
+    rows = list(csv.DictReader(io.StringIO(figures.networks_csv({"networks": [row]}))))
+    assert rows[0]["as_name"] == '\'=HYPERLINK("http://x.example")'
+    assert rows[0]["abuse_contact"] == "'@x" and rows[0]["asn"] == "64496"
+    assert rows[0]["country"] == ""
+
+
 def test_a_missing_dataset_is_an_error_on_every_analysis_not_a_crash(
     tmp_path: Path, emulated: Store
 ) -> None:

@@ -226,8 +226,18 @@ def networks_csv(data: dict[str, Any]) -> str:
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in data.get("networks", []):
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        writer.writerow({k: _csv_text(row.get(k)) for k in columns})
     return buffer.getvalue()
+
+
+def _csv_text(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: AS names and contacts come from outside data,
+    and one starting with = + - @ would otherwise run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 _PLAN_LOCK = threading.Lock()
