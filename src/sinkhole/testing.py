@@ -178,9 +178,10 @@ def running_spark_cluster(work: Path, memory: str = "1g", timeout: float = 120.0
     import json
     import urllib.request
 
+    # the executors' cached and shuffled blocks (victim addresses) go under `work`, not /tmp
     env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1",
                SPARK_DAEMON_MEMORY="256m", SPARK_WORKER_DIR=str(work),
-               PYSPARK_PYTHON=sys.executable)  # fmt: skip
+               SPARK_LOCAL_DIRS=str(work), PYSPARK_PYTHON=sys.executable)  # fmt: skip
     spark_class = str(home / "bin" / "spark-class")
     port, ui = free_port(), free_port()
     url = f"spark://127.0.0.1:{port}"
