@@ -6,8 +6,9 @@ server in a child process on loopback (it stands in for AWS S3 or MinIO; moto is
 pure Python, so the absolute MB/s is moto's ceiling and the ratios are the figure).
 
 Population: the same events on DuckDB (local store, and the shipped copy in S3
-read through pyarrow), Spark local[2] and a Spark standalone cluster (a master and
-one worker, 1 core, on loopback). Default size: 20,000 machines x 3 days (~1.4M
+read through pyarrow), Spark local[2] (local store, and the S3 copy through the Python
+data source) and a Spark standalone cluster (a master and one worker with
+BENCH_SHIP_CLUSTER_CORES cores, default 2, on loopback). Default size: 20,000 machines x 3 days (~1.4M
 events); BENCH_SHIP_MACHINES=264000 BENCH_SHIP_DAYS=16.5 gives the ~100M events
 of the population benchmark (hours on a shared 2-core machine).
 """
@@ -36,6 +37,11 @@ DAYS = float(os.environ.get("BENCH_SHIP_DAYS", "3"))
 #: Rows per segment: a busy sensor's 60-second segment.
 SEGMENT_ROWS = int(os.environ.get("BENCH_SHIP_SEGMENT_ROWS", "250000"))
 BUCKET = "bench"
+#: The cluster worker's cores and its executor's heap (the ~100M-event run needs gigabytes).
+CLUSTER_CORES = int(os.environ.get("BENCH_SHIP_CLUSTER_CORES", "2"))
+EXECUTOR_MEMORY = os.environ.get(
+    "BENCH_SHIP_EXECUTOR_MEMORY", "5g" if MACHINES * DAYS > 200_000 else "768m"
+)
 
 CHILD = """
 import json, resource, sys, time
@@ -50,7 +56,10 @@ print(json.dumps({"seconds": time.perf_counter() - began,
 
 
 def _population(engine: str, master: str, *sources: str) -> dict[str, object]:
-    env = dict(os.environ, PYSPARK_SUBMIT_ARGS="--conf spark.executor.memory=768m pyspark-shell")
+    env = dict(
+        os.environ,
+        PYSPARK_SUBMIT_ARGS=f"--conf spark.executor.memory={EXECUTOR_MEMORY} pyspark-shell",
+    )
     out = subprocess.run(
         dying_with_us([sys.executable, "-c", CHILD, engine, master, *sources]),
         capture_output=True,
@@ -169,24 +178,32 @@ def bench_ship() -> None:
                 f"{local['peak_mb']:,.0f} MB); over S3 via pyarrow: {shared['seconds']:.1f} s; "
                 f"same figures: {shared['machines'] == local['machines']}"
             )
+            if spark_home() is None:
+                print("spark: skipped (needs pyspark and java)")
+                return
+            spark = _population("spark", "local[2]", str(root))
+            print(
+                f"population spark local[2]: {spark['seconds']:.1f} s "
+                f"({spark['seconds'] / local['seconds']:.1f}x DuckDB); "  # type: ignore[operator]
+                f"same figures: {spark['machines'] == local['machines']}"
+            )
+            over_s3 = _population("spark", "local[2]", f"s3://{BUCKET}/ours0")
+            print(
+                f"population spark local[2] over S3 (Python data source): "
+                f"{over_s3['seconds']:.1f} s "
+                f"({over_s3['seconds'] / local['seconds']:.1f}x DuckDB); "  # type: ignore[operator]
+                f"same figures: {over_s3['machines'] == local['machines']}"
+            )
         finally:
             moto.terminate()
             moto.wait()
-        if spark_home() is None:
-            print("spark: skipped (needs pyspark and java)")
-            return
-        spark = _population("spark", "local[2]", str(root))
-        print(
-            f"population spark local[2]: {spark['seconds']:.1f} s "
-            f"({spark['seconds'] / local['seconds']:.1f}x DuckDB); "  # type: ignore[operator]
-            f"same figures: {spark['machines'] == local['machines']}"
-        )
         work = base / "spark"
         work.mkdir()
-        with running_spark_cluster(work) as master:
+        with running_spark_cluster(work, memory=EXECUTOR_MEMORY, cores=CLUSTER_CORES) as master:
             cluster = _population("spark", master, str(root))
         print(
-            f"population spark standalone (1 worker, 1 core): {cluster['seconds']:.1f} s "
+            f"population spark standalone (1 worker, {CLUSTER_CORES} cores, executor "
+            f"{EXECUTOR_MEMORY}): {cluster['seconds']:.1f} s "
             f"({cluster['seconds'] / local['seconds']:.1f}x DuckDB); "  # type: ignore[operator]
             f"same figures: {cluster['machines'] == local['machines']}"
         )

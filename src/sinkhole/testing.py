@@ -166,8 +166,10 @@ def spark_home() -> Path | None:
 
 
 @contextmanager
-def running_spark_cluster(work: Path, memory: str = "1g", timeout: float = 120.0) -> Iterator[str]:
-    """A Spark standalone master and one worker (1 core) on 127.0.0.1; yields the master URL.
+def running_spark_cluster(
+    work: Path, memory: str = "1g", timeout: float = 120.0, cores: int = 1
+) -> Iterator[str]:
+    """A Spark standalone master and one worker (`cores`) on 127.0.0.1; yields the master URL.
 
     Started with pyspark's own `spark-class`, logs and executor folders under `work`;
     both die with their starter (setpriv --pdeathsig) and are stopped at the end.
@@ -189,7 +191,7 @@ def running_spark_cluster(work: Path, memory: str = "1g", timeout: float = 120.0
         [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
          "--port", str(port), "--webui-port", str(ui)],
         [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-         "--cores", "1", "--memory", memory, "--webui-port", str(free_port()),
+         "--cores", str(cores), "--memory", memory, "--webui-port", str(free_port()),
          "--work-dir", str(work)],
     ]  # fmt: skip
     procs: list[subprocess.Popen[bytes]] = []
