@@ -107,7 +107,8 @@ def test_only_the_given_resolver_is_asked_at_the_given_rate(lab: tuple[Path, Pat
     finally:
         recorder.close()
     names = sorted(domains)
-    assert sorted(name for _, name in recorder.seen) == names  # each name once, all here
+    # each name once per record type (the lab sinkhole has IPv4 and IPv6), all here
+    assert sorted(name for _, name in recorder.seen) == sorted(names * 2)
     assert document["landed"] == 0
     assert {row["status"] for row in document["open"]} == {"nxdomain"}
     # the leaky bucket: a burst of `rate`, then `rate` a second
@@ -228,6 +229,12 @@ def test_against_nsd_and_through_unbound(lab: tuple[Path, Path], tmp_path: Path)
     (zones / "nsd.conf").write_text(text)
     template = (zones / "sinkhole.zone").read_text()
     (zones / "elsewhere.zone").write_text(template.replace("127.0.0.1", "192.0.2.99"))
+    # a dual-stack sinkhole: the A record lands, the AAAA leads a v6-capable bot away
+    v6_away = "stats-megad-sim.example"
+    text = text.replace(f'"{v6_away}"\n\tzonefile: "sinkhole.zone"',
+                        f'"{v6_away}"\n\tzonefile: "v6-away.zone"')  # fmt: skip
+    (zones / "nsd.conf").write_text(text)
+    (zones / "v6-away.zone").write_text(template.replace("::1", "2001:db8::99"))
     with running_nsd(zones, tmp_path / "nsd") as nsd:
         done = _verify(op_path, plan_dir, "--resolver", f"{nsd[0]}:{nsd[1]}")
         assert done.returncode == 1, done.stderr
@@ -235,6 +242,7 @@ def test_against_nsd_and_through_unbound(lab: tuple[Path, Path], tmp_path: Path)
         assert lines == {
             **{n: ("refused", "REFUSED") for n in missing},
             elsewhere: ("other", "192.0.2.99"),
+            v6_away: ("other", "2001:db8::99"),
         }
         assert "— registry of .example" in done.stderr
         assert ".bit: 1 open (refused 1) — the resolver's operator: RPZ" in done.stderr
@@ -250,8 +258,9 @@ def test_against_nsd_and_through_unbound(lab: tuple[Path, Path], tmp_path: Path)
     assert {(n, "servfail", f"127.0.0.1:{port}") for n in missing} <= through
     assert {(n, "refused", f"{nsd[0]}:{nsd[1]}") for n in missing} <= through
     assert (elsewhere, "other", f"127.0.0.1:{port}") in through
+    assert (v6_away, "other", f"127.0.0.1:{port}") in through
     # every other name of that day landed through both
-    assert len(rows) == 2 * len(missing) + 2
+    assert len(rows) == 2 * len(missing) + 4
 
 
 def test_bad_resolver_and_day_are_one_line(lab: tuple[Path, Path]) -> None:

@@ -151,6 +151,24 @@ async def _ask(
     return Answer(name, where, status, tuple(found))
 
 
+def _combined(answers: list[Answer]) -> Answer:
+    """One name's answers for A and AAAA as one: the first failure (an error, NXDOMAIN...)
+    if any; else it lands when every address found is the sinkhole's, and is "other"
+    (showing the addresses that are not) when any is not."""
+    first = answers[0]
+    for answer in answers:
+        if answer.status not in (LANDS, "other", "nodata"):
+            return answer
+    if all(answer.status == "nodata" for answer in answers):
+        return first
+    stray = [answer for answer in answers if answer.status == "other"]
+    # an open name shows where it points instead (the sinkhole's own addresses are news
+    # only when every answer lands)
+    chosen = stray or answers
+    found = tuple(sorted({a for answer in chosen for a in answer.addresses}))
+    return Answer(first.name, first.resolver, "other" if stray else LANDS, found)
+
+
 async def check(
     names: list[str],
     resolvers: list[Resolver],
@@ -163,8 +181,11 @@ async def check(
 ) -> list[Answer]:
     """Ask every resolver about every name; at most `rate` queries a second in all."""
     addresses = frozenset(str(ipaddress.ip_address(a)) for a in sinkhole)
-    v4 = any(ipaddress.ip_address(a).version == 4 for a in addresses)
-    qtype = dns.rdatatype.A if v4 else dns.rdatatype.AAAA
+    versions = {ipaddress.ip_address(a).version for a in addresses}
+    # a dual-stack sinkhole: both records are asked, so an AAAA pointing elsewhere (a
+    # v6-capable bot's way out) is found even when the A record lands
+    qtypes = [t for v, t in ((4, dns.rdatatype.A), (6, dns.rdatatype.AAAA)) if v in versions]
+    qtypes = qtypes or [dns.rdatatype.A]
     limiter = AsyncLimiter(max(rate, 0.1), 1.0)
     gate = asyncio.Semaphore(max(concurrency, 1))
     total, done = len(names) * len(resolvers), 0
@@ -172,7 +193,11 @@ async def check(
     async def one(name: str, resolver: Resolver) -> Answer:
         nonlocal done
         async with gate:
-            answer = await _ask(name, resolver, qtype, addresses, timeout, tries, limiter)
+            found = [
+                await _ask(name, resolver, qtype, addresses, timeout, tries, limiter)
+                for qtype in qtypes
+            ]
+        answer = _combined(found)
         done += 1
         if progress is not None:
             progress(done, total)
