@@ -89,3 +89,37 @@ def test_no_kept_line_or_a_short_window_gives_bounds_with_a_reason() -> None:
     assert found.machines.low == 120.0 and found.machines.high == 500.0
     short = distinct.estimate(table, networks, {"2026-12-01": 5000}, 1.5 * DAY, 120.0, T)
     assert short.machines.estimate is None and "window is 1.5 days" in short.machines.reason
+
+
+def test_offices_are_counted_by_the_machines_on_line_together() -> None:
+    """A kept address with 12 machines on line together for nine hours each weekday is
+    12 machines, although each is on line more than the lone machines that teach the
+    mean; an address whose machines come and go hour by hour (a CGNAT pool) and a
+    household of three are left to that mean."""
+    rng = np.random.default_rng(11)
+    lone = [{"events": 50.0, "gaps": 49, "mean": T, "sd": 100.0, "span": 4.0}] * 300
+    shared = {"events": 540.0, "gaps": 539, "mean": T / 12, "sd": T / 10, "span": 4.0}
+    table = _table(lone + [shared] * 3)
+    networks = np.array(["AS1"] * table.num_rows, dtype=object)
+    office, pool, household = len(lone), len(lone) + 1, len(lone) + 2
+    rows: list[int] = []
+    hours: list[int] = []
+    counts: list[float] = []
+    for day in range(5):
+        for hour in range(24):
+            h = day * 24 + hour
+            # the office: 12 check-ins an hour from 8 to 17, one always-on machine at night
+            rows.append(office), hours.append(h), counts.append(12.0 if 8 <= hour < 17 else 1.0)
+            # the pool: short sessions, busy hours scattered over the day
+            rows.append(pool), hours.append(h), counts.append(float(rng.choice([2, 12])))
+            # a household: three machines in the evening
+            rows.append(household), hours.append(h), counts.append(3.0 if hour >= 18 else 0.0)
+    hourly = (np.array(rows), np.array(hours), np.array(counts))
+    without = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T)
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T, None, hourly)
+    assert found.offices == 1 and abs(found.office_machines - 12) < 1e-9
+    assert found.machines.estimate is not None and without.machines.estimate is not None
+    # the office's 540 events at the lone machines' 50 each would be 10.8 machines
+    assert abs(without.machines.estimate - found.machines.estimate - (540 / 50 - 12)) < 1e-6
+    assert "offices counted" in found.machines.method
+    assert found.machines.low < found.machines.estimate < found.machines.high

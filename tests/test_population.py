@@ -238,13 +238,16 @@ def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -
     assert os.stat(ips.parent).st_mode & 0o777 == 0o700  # made for it: private too
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counted(
-    tmp_path: Path,
+    tmp_path: Path, engine: str
 ) -> None:
     import random
 
+    if engine == "spark":
+        pytest.importorskip("pyspark")
     truth = _world(tmp_path / "d", 24, 0.0, 1, 1, 43, machines=600)
-    before = population.report(tmp_path / "d")
+    before = population.report(tmp_path / "d", engine)
     files = sorted((tmp_path / "d" / "events").rglob("*.parquet"))
     # a copy of one segment under another name, its column data scrambled, footer kept
     data = bytearray(files[0].read_bytes())
@@ -252,7 +255,7 @@ def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counte
     data[4 : len(data) - footer] = random.Random(5).randbytes(len(data) - footer - 4)
     bad = files[0].with_name("damaged-copy.parquet")
     bad.write_bytes(bytes(data))
-    report = population.report(tmp_path / "d")
+    report = population.report(tmp_path / "d", engine)
     assert report.events == before.events  # the damaged copy is not counted, the rest is
     assert report.unique_ips == before.unique_ips
     assert report.bot_ids == truth.machines
@@ -262,11 +265,13 @@ def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counte
 
 @pytest.mark.parametrize(
     ("profile", "point"),
-    [("dsl-europe", True), ("mobile-cgnat", False)],
+    [("dsl-europe", True), ("enterprise-nat", True), ("mobile-cgnat", False)],
 )
 def test_a_world_written_by_someone_else(tmp_path: Path, profile: str, point: bool) -> None:
     """bench/otherworld.py (written apart from the estimator): daily forced reconnects and
-    leases in dsl-europe; in mobile-cgnat no line is kept at all, so only bounds hold."""
+    leases in dsl-europe; offices of 10-20 machines behind kept addresses in
+    enterprise-nat (counted by the machines on line together: the learners' mean put it
+    20-28% high); in mobile-cgnat no line is kept at all, so only bounds hold."""
     from bench import otherworld
 
     truth = otherworld.generate(tmp_path, profile, machines=6000, days=5, seed=7)
@@ -275,9 +280,13 @@ def test_a_world_written_by_someone_else(tmp_path: Path, profile: str, point: bo
     assert m.low <= truth["machines"] <= m.high, (m, truth["machines"])
     if point:
         assert m.estimate is not None, m.reason
-        assert abs(m.estimate / truth["machines"] - 1) <= 0.15, (m, truth["machines"])
+        # the issue's goal is +-10%; dsl-europe's mobile share (8%, CGNAT) pulls it low
+        limit = 0.10 if profile == "enterprise-nat" else 0.15
+        assert abs(m.estimate / truth["machines"] - 1) <= limit, (m, truth["machines"])
         # the fixed ratio and unique IPs are further off than the estimate
         assert abs(m.estimate - truth["machines"]) < abs(report.unique_ips - truth["machines"])
+        if profile == "enterprise-nat":
+            assert report.learning["offices"] > 100
     else:
         assert m.estimate is None and "handed from machine to machine" in m.reason
         assert report.learning["shared_event_share"] > 0.5

@@ -78,6 +78,20 @@ MODEL_ERROR = 0.05
 #: machines the learners do not show (set on the tuning worlds and on the independent
 #: generator's seeds 1-2: offices +20% at a share of 0.83, CGNAT and offices +14% at 0.67).
 SHARED_ERROR = 0.3
+#: An office: an address kept for days whose check-ins show at least this many machines
+#: on line together ...
+OFFICE_MACHINES = 5.0
+#: ... in runs of at least this many consecutive hours at half its busiest hour or more
+#: (a working day), the median run included. CGNAT pools, whose machines come and go
+#: session by session, show runs of one to three hours (tuning worlds).
+OFFICE_RUN_HOURS = 5
+#: An address beats like a clock (one machine, whatever its interval) with at least this
+#: many gaps whose coefficient of variation is under CLOCK_CV.
+CLOCK_GAPS = 6
+CLOCK_CV = 0.2
+#: Relative error of an office's count (machines on line together on its fullest day):
+#: days off and turnover in the window (tuning worlds: offices -4% to -7%).
+OFFICE_ERROR = 0.1
 
 
 def gap_columns() -> list[str]:
@@ -124,6 +138,8 @@ class Distinct:
     networks: int = 0
     shared_addresses: int = 0
     shared_share: float = 0.0
+    offices: int = 0
+    office_machines: float = 0.0
 
 
 @dataclass
@@ -194,6 +210,58 @@ def interval_error(table: pa.Table, t: float) -> float:
     return float(np.std(means, ddof=1) / t / math.sqrt(len(means)))
 
 
+def office_candidates(table: pa.Table, t: float, window_seconds: float) -> np.ndarray:
+    """Addresses that may be offices (several machines behind one kept address): kept for
+    days, more than one client mark or irregular gaps. Their hourly check-ins are fetched
+    for :func:`estimate` (`hourly`)."""
+    g = _gaps(table, _cap_for(3 * t))
+    marked = np.asarray(table["marks"].fill_null(False), dtype=bool)
+    last = np.asarray(table["last"], dtype=np.float64)
+    span = last - np.asarray(table["first"], dtype=np.float64)
+    kept = span >= max(STEADY_SPAN, STEADY_WINDOW_SHARE * window_seconds)
+    irregular = (g.count >= 2) & (g.cv >= REGULAR_CV)
+    result: np.ndarray = kept & (marked | irregular)
+    return result
+
+
+def _offices(
+    hourly: tuple[np.ndarray, np.ndarray, np.ndarray], rows: int, rate: float
+) -> np.ndarray:
+    """Machines behind each office address (0 elsewhere), from its check-ins per hour.
+
+    `hourly`: (row, hour number, check-ins) for candidate rows; `rate`: check-ins per
+    hour of one machine on line (the mean over lone machines, whatever their interval).
+    A group of machines on line together for a working day shows as runs of hours at
+    half its busiest hour or more; the office's machines are its fullest run's mean
+    check-ins per hour over `rate`.
+    """
+    out = np.zeros(rows)
+    row, hour, count = hourly
+    if not len(row) or rate <= 0:
+        return out
+    order = np.lexsort((hour, row))
+    row, hour, count = row[order], hour[order], count[order]
+    edges = np.flatnonzero(np.diff(row)) + 1
+    for r, h, c in zip(
+        np.split(row, edges), np.split(hour, edges), np.split(count, edges), strict=True
+    ):
+        series = np.zeros(int(h[-1] - h[0]) + 1)
+        series[(h - h[0]).astype(np.int64)] = c
+        busy = series >= 0.5 * series.max()
+        steps = np.diff(np.concatenate(([0], busy.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+        if np.median(ends - starts) < OFFICE_RUN_HOURS:
+            continue
+        level = max(
+            float(series[a:b].mean())
+            for a, b in zip(starts, ends, strict=True)
+            if b - a >= OFFICE_RUN_HOURS
+        )
+        if level / rate >= OFFICE_MACHINES:
+            out[int(r[0])] = level / rate
+    return out
+
+
 def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
     """`result` with bounds only: no point, the reason, no per-day figures."""
     result.machines.reason = result.machine_days.reason = reason
@@ -211,6 +279,7 @@ def estimate(
     peak_low: float,
     t: float,
     coverage: dict[str, float] | None = None,
+    hourly: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Distinct:
     """Distinct machines, machine-days and machines active per day.
 
@@ -219,7 +288,10 @@ def estimate(
     events per UTC day; `peak_low`: the low end of the machines seen on line together in
     the busiest hours (the lower bound given when there is no point estimate); `t`: the
     check-in interval (:func:`interval`); `coverage`: per day, the share of its hours in
-    the window with any event (a sinkhole outage; that day's figure is divided by it).
+    the window with any event (a sinkhole outage; that day's figure is divided by it);
+    `hourly`: check-ins per hour of the :func:`office_candidates` rows, as (row, hour
+    number, check-ins): offices among them are counted by the machines they show on
+    line together, not by the learners' mean.
     """
     cache: dict[int, _Gaps] = {}
     keys, inverse = np.unique(networks, return_inverse=True)
@@ -309,11 +381,31 @@ def estimate(
     mean = float(e.mean())
     rel = float(e.std(ddof=1) / mean / math.sqrt(n_learners)) if n_learners > 1 else 1.0
     total = float(online.sum())
-    point = total / mean
-    # what the learners cannot show: the machines behind shared addresses (offices,
-    # CGNAT) may be on line more or less than machines on lines of their own
-    unseen = result.shared_share
-    half = 1.96 * rel + MODEL_ERROR + SHARED_ERROR * unseen
+    # offices: a kept address with many machines on line together for a working day is
+    # counted by those machines; office machines are on line more than home ones, so the
+    # learners' mean would count each one more than once
+    office = np.zeros(table.num_rows)
+    if hourly is not None:
+        # one machine's check-ins per hour, whatever its version: lone regular addresses
+        # and, at any gap, addresses beating like a clock (a faster version's lone bot;
+        # machines sharing an address interleave unevenly)
+        clock = ~marked & (g.count >= CLOCK_GAPS) & (g.cv < CLOCK_CV)
+        lone_regular = ((single & (g.count >= 2) & (g.cv < REGULAR_CV)) | clock) & (g.mean > 0)
+        if lone_regular.any():
+            rate = float(np.mean(3600.0 / g.mean[lone_regular]))
+            office = np.where(~single, _offices(hourly, table.num_rows, rate), 0.0)
+    counted = office > 0
+    direct = float(office.sum())
+    result.offices, result.office_machines = int(counted.sum()), direct
+    rest = total - float(online[counted].sum())
+    estimated = rest / mean
+    point = direct + estimated
+    # what the learners cannot show: the machines behind shared addresses (CGNAT,
+    # households, offices too small or too irregular to count) may be on line more or
+    # less than machines on lines of their own
+    unseen = float(online[~single & ~counted].sum() / max(rest, 1e-9))
+    part = 1.96 * rel + MODEL_ERROR + SHARED_ERROR * unseen
+    half = (part * estimated + OFFICE_ERROR * direct) / max(point, 1e-9)
     if point * (1 - half) > upper:
         # more machines than the addresses can hold: the "steady" addresses were not one
         # machine's line (a small pool handing each address to one machine after another)
@@ -328,7 +420,8 @@ def estimate(
         point * (1 - half),
         point * (1 + half),
         "events / mean events per machine, learned from single-machine addresses "
-        "in networks that keep addresses for days",
+        "in networks that keep addresses for days"
+        + ("; offices counted by the machines they show on line together" if direct else ""),
     )
     # events per machine and active day: the learners' on-line time per active day, back
     # in events at the window's mean events per unit of on-line time

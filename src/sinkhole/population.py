@@ -390,6 +390,29 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
     return table
 
 
+def office_hours(
+    con: Any, ci: Any, stats: pa.Table, chosen: np.ndarray, per_checkin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check-ins per hour of the chosen rows of the address table (requests / requests
+    per check-in), as (row, hour number since the epoch, check-ins) arrays."""
+    rows = np.flatnonzero(chosen)
+    if not len(rows):
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty.astype(np.int64), empty
+    wanted = ibis.memtable(
+        pa.table({"office_ip": stats["src_ip"].take(pa.array(rows)), "office_row": rows})
+    )
+    joined = ci.inner_join(wanted, ci.src_ip == wanted.office_ip)
+    hour = (joined.timestamp.epoch_seconds() / 3600).floor().cast("int64").name("hour")
+    per = joined.group_by([joined.office_row, hour]).aggregate(n=joined.count())
+    table = con.to_pyarrow(per)
+    return (
+        np.asarray(table["office_row"], dtype=np.int64),
+        np.asarray(table["hour"], dtype=np.int64),
+        np.asarray(table["n"], dtype=np.float64) / max(per_checkin, 1.0),
+    )
+
+
 def _coverage(hours: list[Any]) -> dict[str, float]:
     """Per UTC day: the share of its hours between the first and the last hour with events
     that have any (hours without a single event: the sinkhole was down)."""
@@ -437,6 +460,10 @@ def _retrying(root: Location | Stores, work: Callable[[], T]) -> T:
             reason = spark_source.failure(exc)
             if reason is None:
                 raise
+            # as on DuckDB: a segment whose data (behind a good footer) cannot be read is
+            # quarantined, and the rest read again
+            if attempt == 0 and store.set_aside_unreadable(root):
+                continue
             where = sources.stores(root)
             raise PopulationError(f"Spark cannot read events under {where}: {reason}") from None
     raise AssertionError("unreachable")
@@ -570,6 +597,9 @@ def _report(
         day_ci = ci.group_by(day=ci.timestamp.truncate("D")).aggregate(n=ci.count())
         events_per_day = {str(r["day"].date()): int(r["n"]) for r in _rows(con, day_ci)}
         window = float(pc.max(stats["last"]).as_py()) - float(pc.min(stats["first"]).as_py())
+        hourly = office_hours(
+            con, ci, stats, distinct.office_candidates(stats, interval, window), per_checkin
+        )
         found = distinct.estimate(
             stats,
             _network_keys(stats["src_ip"], nets_table),
@@ -578,6 +608,7 @@ def _report(
             online.low,
             interval,
             _coverage([r["hour"] for r in per_hour]),
+            hourly,
         )
     new_by_day = {str(r["day"].date()): int(r["new"]) for r in new}
     days = []
@@ -623,6 +654,8 @@ def _report(
             "networks": found.networks,
             "shared_addresses": found.shared_addresses,
             "shared_event_share": round(found.shared_share, 3),
+            "offices": found.offices,
+            "office_machines": round(found.office_machines),
         },
         interval_seconds=round(interval, 1),
         fixed_ratio=unique / FIXED_RATIO,
