@@ -346,3 +346,49 @@ def test_notification_status_comes_from_the_ledger(store_copy: Store, tmp_path: 
     assert status["available"] and status["reports"] == len(entries) > 0
     assert status["addresses"] == sum(e.addresses for e in entries)
     assert {row["contact"] for row in status["latest"]} == {e.contact for e in entries}
+
+
+def test_a_crash_in_a_loop_is_shown_and_the_loop_goes_on(
+    emulated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anything a background loop did not expect is an error on the page, not figures
+    left stale by a dead thread; the next turn works again."""
+    from sinkhole.web import board as board_module
+
+    real_report, real_marks = board_module.stats.report, board_module._fingerprint
+    failures = {"live": 2, "analyses": 1}
+
+    def report(*args: Any, **kwargs: Any) -> Any:
+        if failures["live"]:
+            failures["live"] -= 1
+            raise KeyError("sensors")
+        return real_report(*args, **kwargs)
+
+    def marks(sources: Sources) -> Any:
+        if failures["analyses"]:
+            failures["analyses"] -= 1
+            raise PermissionError("the store went away")
+        return real_marks(sources)
+
+    monkeypatch.setattr(board_module.stats, "report", report)
+    monkeypatch.setattr(board_module, "_fingerprint", marks)
+    seen: set[str] = set()
+    running = Board(Sources(emulated.data, emulated.operation), live_every=0.05, store_every=60)
+    running.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            live = running.live()
+            seen.add(live.get("state", ""))
+            if live.get("state") == "error":
+                assert live["error"] == "'sensors'"
+            if "error" in seen and live.get("state") == "ready" and running.generation >= 2:
+                break
+            time.sleep(0.02)
+        assert {"error", "ready"} <= seen
+        # the failed analysis run was shown as an error, then the next run made figures
+        assert running.wait_ready(120)
+        assert running.result("summary")["state"] == "ready"
+    finally:
+        running.stop()
+    assert not failures["live"] and not failures["analyses"]

@@ -155,32 +155,45 @@ class Board:
         then = time.monotonic()
         last_store = 0.0
         while not self._stop.wait(self.live_every):
-            now = time.monotonic()
-            after = _sensor_stats(root)
-            report = stats.report(before, after, max(now - then, 1e-3), {})
-            before, then = {s["sensor"]: s for s in after}, now
-            rates: dict[str, float] = {}
-            for sensor in report["sensors"]:
-                for listener, rate in sensor["listener_rates"].items():
-                    rates[listener] = rates.get(listener, 0.0) + rate
-            figures_now = {
-                "state": "ready",
-                "time": _now(),
-                "events_per_s": sum(s["events_per_s"] for s in report["sensors"]),
-                "accepted": sum(s["accepted"] for s in report["sensors"]),
-                "dropped": report["dropped"],
-                "listener_rates": rates,
-                "sensors": [
-                    {k: s[k] for k in ("sensor", "state", "events_per_s", "accepted", "dropped")}
-                    | {"counters": s["counters"], "listener_rates": s["listener_rates"]}
-                    for s in report["sensors"]
-                ],
-            }
-            with self._lock:
-                self.live_figures = figures_now
-            if now - last_store >= self.store_every:
-                last_store = now
-                self._run_today()
+            try:
+                before, then, last_store = self._live_step(root, before, then, last_store)
+            except Exception as exc:  # the loop must outlive any one sample
+                # a sample that failed is shown as failed, never as stale figures
+                log.exception("dashboard live figures failed")
+                with self._lock:
+                    self.live_figures = {"state": "error", "error": _why(exc), "time": _now()}
+
+    def _live_step(
+        self, root: Path, before: dict[str, Any], then: float, last_store: float
+    ) -> tuple[dict[str, Any], float, float]:
+        """One live sample; returns the new (before, then, last_store)."""
+        now = time.monotonic()
+        after = _sensor_stats(root)
+        report = stats.report(before, after, max(now - then, 1e-3), {})
+        before, then = {s["sensor"]: s for s in after}, now
+        rates: dict[str, float] = {}
+        for sensor in report["sensors"]:
+            for listener, rate in sensor["listener_rates"].items():
+                rates[listener] = rates.get(listener, 0.0) + rate
+        figures_now = {
+            "state": "ready",
+            "time": _now(),
+            "events_per_s": sum(s["events_per_s"] for s in report["sensors"]),
+            "accepted": sum(s["accepted"] for s in report["sensors"]),
+            "dropped": report["dropped"],
+            "listener_rates": rates,
+            "sensors": [
+                {k: s[k] for k in ("sensor", "state", "events_per_s", "accepted", "dropped")}
+                | {"counters": s["counters"], "listener_rates": s["listener_rates"]}
+                for s in report["sensors"]
+            ],
+        }
+        with self._lock:
+            self.live_figures = figures_now
+        if now - last_store >= self.store_every:
+            last_store = now
+            self._run_today()
+        return before, then, last_store
 
     def _run_today(self) -> None:
         began = time.monotonic()
@@ -196,10 +209,21 @@ class Board:
     def _analysis_loop(self) -> None:
         while not self._stop.is_set():
             began = time.monotonic()
-            mark = _fingerprint(self.sources)
-            if mark != self._fingerprint or not self.generation:
-                self._fingerprint = mark
-                self._run_analyses()
+            try:
+                mark = _fingerprint(self.sources)
+                if mark != self._fingerprint or not self.generation:
+                    self._fingerprint = mark
+                    self._run_analyses()
+                    self.generation += 1
+            except Exception as exc:  # the loop must outlive any one run
+                # shown as an error on every analysis (their last figures kept); tried again
+                log.exception("dashboard analyses failed")
+                self._fingerprint = None
+                with self._lock:
+                    for name, old in list(self.results.items()):
+                        self.results[name] = Result(
+                            "error", old.data, old.computed_at, None, _why(exc)
+                        )
                 self.generation += 1
             # an analysis that takes a minute waits a minute: serving comes first
             self._wake.wait(max(self.refresh_every, time.monotonic() - began))
