@@ -64,3 +64,26 @@ def test_csv_jsonl_share_text_and_parquet_keeps_bytes(tmp_path: Path) -> None:
 def test_unwritable_export_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(export.SinkholeError, match="cannot write events to"):
         export.write(_table(), "csv", tmp_path / "missing" / "e.csv")
+
+
+def test_csv_keeps_the_bots_text_from_running_as_a_formula(tmp_path: Path) -> None:
+    """A user agent or URL is anyone's text: in CSV a cell starting with = + - @ (or a
+    tab or CR) is quoted with ' so a spreadsheet shows it; JSON lines keep it as sent."""
+    import csv
+
+    stamp = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    agents = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tTAB", "Mozilla/5.0"]
+    rows = {"timestamp": [stamp] * 6, "src_ip": ["127.0.0.1"] * 6, "http_agent": agents,
+            "payload_head": [b"=1+2"] * 6}  # fmt: skip
+    table = pa.table(
+        [pa.array(rows.get(f.name, [None] * 6), f.type) for f in SCHEMA], schema=SCHEMA
+    )
+    export.write(table, "csv", tmp_path / "e.csv")
+    export.write(table, "jsonl", tmp_path / "e.jsonl")
+    with open(tmp_path / "e.csv", newline="") as handle:
+        got = list(csv.DictReader(handle))
+    assert [r["http_agent"] for r in got] == ["'" + a for a in agents[:5]] + ["Mozilla/5.0"]
+    assert {r["payload_head"] for r in got} == {"'=1+2"}
+    assert {r["src_ip"] for r in got} == {"127.0.0.1"}
+    sent = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert [r["http_agent"] for r in sent] == agents

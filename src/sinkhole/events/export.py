@@ -5,6 +5,9 @@ carry the same text: timestamps in ISO 8601 UTC (``2026-12-01T12:00:00.000000Z``
 and payload heads as text with every byte that is not printable ASCII escaped
 (``\\xNN``, ``\\r``, ``\\n``, ``\\t``, and ``\\\\`` for a backslash), so
 ``botid=12345&ver=2`` reads as itself; Parquet keeps the bytes and timestamps.
+In CSV, a text cell that starts with ``= + - @``, a tab or a carriage return gets a
+leading ``'``: user agents, URLs and names are the bots' (anyone's) text, and a
+spreadsheet would run such a cell as a formula. JSON lines and Parquet keep it as sent.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from sinkhole.events import private
 from sinkhole.exceptions import SinkholeError
 
 FORMATS = ("csv", "jsonl", "parquet")
+#: How a spreadsheet cell that runs as a formula starts (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _ESCAPES = {i: f"\\x{i:02x}" for i in range(256) if not 0x20 <= i < 0x7F}
 _ESCAPES.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r", 0x5C: "\\\\"})
@@ -65,6 +70,21 @@ def textual(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+def spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Text cells that a spreadsheet would run as a formula, with a leading ' (CSV only)."""
+    pattern = "^[" + "".join("\\" + c if c in "-\\" else c for c in FORMULA_STARTS) + "]"
+    columns = []
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.fill_null(pc.match_substring_regex(column, pattern), False)
+            if pc.any(risky).as_py():
+                quoted = pc.binary_join_element_wise(pa.scalar("'"), column, pa.scalar(""))
+                column = pc.if_else(risky, quoted, column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 def write(table: pa.Table, fmt: str, path: Path | None) -> int:
     """Write `table` as `fmt` to `path` (0600; stdout when None); returns the row count."""
     if fmt not in FORMATS:
@@ -77,7 +97,7 @@ def write(table: pa.Table, fmt: str, path: Path | None) -> int:
             if fmt == "parquet":
                 pq.write_table(table, handle, compression="zstd")
             elif fmt == "csv":
-                pacsv.write_csv(textual(table), handle)
+                pacsv.write_csv(spreadsheet_safe(textual(table)), handle)
             else:
                 for batch in textual(table).to_batches(max_chunksize=10_000):
                     lines = [json.dumps(row, separators=(",", ":")) for row in batch.to_pylist()]

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from sinkhole import attribution, population
-from sinkhole.events import store
+from sinkhole.events import export, store
 from sinkhole.exceptions import SinkholeError
 
 #: Bot contacts, as population counts them (resolvers relaying lookups left out).
@@ -235,7 +235,7 @@ def _csv_text(value: Any) -> Any:
     and one starting with = + - @ would otherwise run as a formula."""
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value.startswith(export.FORMULA_STARTS):
         return "'" + value
     return value
 
