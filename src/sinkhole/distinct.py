@@ -212,15 +212,21 @@ def interval_error(table: pa.Table, t: float) -> float:
 
 def office_candidates(table: pa.Table, t: float, window_seconds: float) -> np.ndarray:
     """Addresses that may be offices (several machines behind one kept address): kept for
-    days, more than one client mark or irregular gaps. Their hourly check-ins are fetched
-    for :func:`estimate` (`hourly`)."""
+    days, more than one client mark or irregular gaps, busy enough for a working day of
+    several machines. Their hourly check-ins are fetched for :func:`estimate` (`hourly`)."""
     g = _gaps(table, _cap_for(3 * t))
     marked = np.asarray(table["marks"].fill_null(False), dtype=bool)
     last = np.asarray(table["last"], dtype=np.float64)
     span = last - np.asarray(table["first"], dtype=np.float64)
     kept = span >= max(STEADY_SPAN, STEADY_WINDOW_SHARE * window_seconds)
     irregular = (g.count >= 2) & (g.cv >= REGULAR_CV)
-    result: np.ndarray = kept & (marked | irregular)
+    # an office shows at least one working day of OFFICE_MACHINES machines, so at least
+    # that many check-ins, interleaved (gaps well under one machine's interval)
+    checkins = np.asarray(table["checkins"], dtype=np.float64)
+    busy = (checkins >= OFFICE_MACHINES * OFFICE_RUN_HOURS * 3600 / max(t, 1.0)) & (
+        g.mean <= 0.5 * t
+    )
+    result: np.ndarray = kept & (marked | irregular) & busy
     return result
 
 
@@ -394,6 +400,11 @@ def estimate(
         if lone_regular.any():
             rate = float(np.mean(3600.0 / g.mean[lone_regular]))
             office = np.where(~single, _offices(hourly, table.num_rows, rate), 0.0)
+            # never more than the learners' mean makes of the address's events: office
+            # machines are on line at least a working day, so the count only comes down;
+            # a count above it is not an office but a pool whose machines move from
+            # address to address (each address's fullest run would count them again)
+            office = np.where(office > 0, np.minimum(office, online / mean), 0.0)
     counted = office > 0
     direct = float(office.sum())
     result.offices, result.office_machines = int(counted.sum()), direct
