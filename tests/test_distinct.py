@@ -97,7 +97,7 @@ def test_offices_are_counted_by_the_machines_on_line_together() -> None:
     mean; an address whose machines come and go hour by hour (a CGNAT pool) and a
     household of three are left to that mean."""
     rng = np.random.default_rng(11)
-    lone = [{"events": 50.0, "gaps": 49, "mean": T, "sd": 100.0, "span": 4.0}] * 300
+    lone = [{"events": 30.0, "gaps": 29, "mean": T, "sd": 100.0, "span": 4.0}] * 300
     shared = {"events": 540.0, "gaps": 539, "mean": T / 12, "sd": T / 10, "span": 4.0}
     table = _table(lone + [shared] * 3)
     networks = np.array(["AS1"] * table.num_rows, dtype=object)
@@ -119,7 +119,12 @@ def test_offices_are_counted_by_the_machines_on_line_together() -> None:
     found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T, None, hourly)
     assert found.offices == 1 and abs(found.office_machines - 12) < 1e-9
     assert found.machines.estimate is not None and without.machines.estimate is not None
-    # the office's 540 events at the lone machines' 50 each would be 10.8 machines
-    assert abs(without.machines.estimate - found.machines.estimate - (540 / 50 - 12)) < 1e-6
+    # the office's 540 events at the lone machines' 30 each would be 18 machines
+    assert abs(without.machines.estimate - found.machines.estimate - (540 / 30 - 12)) < 1e-6
     assert "offices counted" in found.machines.method
     assert found.machines.low < found.machines.estimate < found.machines.high
+    # where the machines on line together outnumber what the address's events make at the
+    # lone machines' mean, they moved from address to address: the mean's count stands
+    busier = _table([{**r, "events": 50.0, "gaps": 49} for r in lone] + [shared] * 3)
+    capped = distinct.estimate(busier, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T, None, hourly)
+    assert capped.offices == 1 and abs(capped.office_machines - 540 / 50) < 1e-9
