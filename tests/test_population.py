@@ -238,6 +238,14 @@ def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -
     assert os.stat(ips.parent).st_mode & 0o777 == 0o700  # made for it: private too
 
 
+@pytest.mark.filterwarnings(
+    # py4j's gateway sockets and pyspark's pandas calls warn; they are not ours
+    "ignore::ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+    "ignore:The copy keyword is deprecated",
+    "ignore::DeprecationWarning",
+    "ignore::FutureWarning",
+)
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counted(
     tmp_path: Path, engine: str
