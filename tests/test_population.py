@@ -150,14 +150,17 @@ def test_no_events_is_a_clear_error(tmp_path: Path) -> None:
         pass
 
 
-@pytest.mark.filterwarnings(
-    # py4j's gateway sockets and pyspark's pandas calls warn; they are not ours
+#: py4j's gateway sockets and pyspark's pandas calls warn; they are not ours
+SPARK_WARNINGS = pytest.mark.filterwarnings(
     "ignore::ResourceWarning",
     "ignore::pytest.PytestUnraisableExceptionWarning",
     "ignore:The copy keyword is deprecated",
     "ignore::DeprecationWarning",
     "ignore::FutureWarning",
 )
+
+
+@SPARK_WARNINGS
 def test_spark_gives_the_same_figures_as_duckdb(tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
     _world(tmp_path, 24, 0.2, 3, 3, 21, machines=1500)
@@ -238,14 +241,7 @@ def test_cli_sets_a_bad_segment_aside_and_writes_ips_privately(tmp_path: Path) -
     assert os.stat(ips.parent).st_mode & 0o777 == 0o700  # made for it: private too
 
 
-@pytest.mark.filterwarnings(
-    # py4j's gateway sockets and pyspark's pandas calls warn; they are not ours
-    "ignore::ResourceWarning",
-    "ignore::pytest.PytestUnraisableExceptionWarning",
-    "ignore:The copy keyword is deprecated",
-    "ignore::DeprecationWarning",
-    "ignore::FutureWarning",
-)
+@SPARK_WARNINGS
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_a_segment_damaged_behind_a_good_footer_is_set_aside_and_the_rest_counted(
     tmp_path: Path, engine: str
