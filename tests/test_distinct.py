@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -18,6 +20,9 @@ def _table(rows: list[dict[str, float]]) -> pa.Table:
     for name in distinct.gap_columns():
         columns[name] = []
     for i, row in enumerate(rows):
+        if "gap_list" in row:
+            _row_from_gaps(columns, i, row)
+            continue
         n, mean, sd = row["gaps"], row["mean"], row.get("sd", 0.0)
         columns["src_ip"].append(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
         columns["events"].append(int(row["events"]))
@@ -32,6 +37,40 @@ def _table(rows: list[dict[str, float]]) -> pa.Table:
             columns[f"sum_{cap}"].append(inside * mean)
             columns[f"sq_{cap}"].append(inside * (mean**2) + max(inside - 1, 0) * sd**2)
     return pa.table(columns)
+
+
+def _row_from_gaps(columns: dict[str, list[object]], i: int, row: dict[str, Any]) -> None:
+    """An address row from its exact gaps (seconds) between check-ins."""
+    gaps = np.asarray(row["gap_list"], dtype=np.float64)
+    columns["src_ip"].append(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
+    columns["events"].append(len(gaps) + 1)
+    columns["checkins"].append(len(gaps) + 1)
+    columns["first"].append(0)
+    columns["last"].append(int(row["span"] * DAY))
+    columns["days"].append(max(1, int(row["span"]) + 1))
+    columns["marks"].append(False)
+    for cap, hours in enumerate(distinct.GAP_CAPS_HOURS):
+        inside = gaps[gaps < hours * 3600]
+        columns[f"n_{cap}"].append(len(inside))
+        columns[f"sum_{cap}"].append(float(inside.sum()))
+        columns[f"sq_{cap}"].append(float((inside**2).sum()))
+
+
+def _sessions(rng: np.random.Generator, period: float, hours: float) -> list[float]:
+    """The gaps of one machine on line `hours` in all, in sessions of one to two hours,
+    with breaks of 1.5 to 2.9 hours between them (under the gap caps the analysis uses)
+    and, every fourth break, a quick reconnect (6 to 27 minutes)."""
+    gaps: list[float] = []
+    left = hours * 3600
+    breaks = 0
+    while left > 0:
+        length = min(left, rng.uniform(3600, 2 * 3600))
+        beats = max(1, int(length / period))
+        gaps += list(period * rng.uniform(0.95, 1.05, beats))
+        left -= beats * period
+        breaks += 1
+        gaps.append((rng.uniform(0.1, 0.45) if breaks % 4 == 0 else rng.uniform(1.5, 2.9)) * 3600)
+    return gaps[:-1]
 
 
 def test_lone_machines_on_kept_lines_are_counted_exactly() -> None:
@@ -128,3 +167,76 @@ def test_offices_are_counted_by_the_machines_on_line_together() -> None:
     busier = _table([{**r, "events": 50.0, "gaps": 49} for r in lone] + [shared] * 3)
     capped = distinct.estimate(busier, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T, None, hourly)
     assert capped.offices == 1 and abs(capped.office_machines - 540 / 50) < 1e-9
+
+
+def test_machines_on_line_in_short_sessions_teach_too() -> None:
+    """A lone machine on line in short sessions shows irregular gaps (the breaks between
+    sessions), but seldom two check-ins within half an interval: it is a learner, so the
+    mean is not taken from the steadier machines only. Two machines interleaving on one
+    address are not."""
+    rng = np.random.default_rng(5)
+    steady = [{"gap_list": list(T * rng.uniform(0.95, 1.05, 80)), "span": 4.0}] * 200
+    fragmented = [{"gap_list": _sessions(rng, T, 20.0), "span": 4.0} for _ in range(200)]
+    pair = []
+    for _ in range(50):
+        # two machines an hour apart each, out of phase: every other gap is short
+        a = np.cumsum(T * rng.uniform(0.95, 1.05, 60))
+        b = np.cumsum(T * rng.uniform(0.95, 1.05, 60)) + rng.uniform(0.05, 0.3) * T
+        pair.append({"gap_list": list(np.diff(np.sort(np.concatenate([a, b])))), "span": 4.0})
+    # the coefficient of variation of most of them is too high for regular gaps
+    cvs = [np.std(r["gap_list"]) / np.mean(r["gap_list"]) for r in fragmented]
+    assert np.mean(np.array(cvs) >= distinct.REGULAR_CV) > 0.5
+    table = _table(steady + fragmented + pair)
+    networks = np.array(["AS1"] * table.num_rows, dtype=object)
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T)
+    assert found.learners == 400
+    assert found.machines.estimate is not None
+    # 500 machines: 400 lone, 100 behind the 50 shared addresses
+    assert abs(found.machines.estimate / 500 - 1) < 0.03
+
+
+def test_a_faster_version_counts_by_its_own_gap() -> None:
+    """Bots of a faster build (every 20 minutes) on kept lines beat like a clock at a
+    third of the interval: each is one machine, on line one of its own gaps per check-in,
+    not three machines behind one address. Events on a shared address are weighed by the
+    learners' mix of versions."""
+    rng = np.random.default_rng(8)
+    hours = rng.uniform(10, 60, 600)
+    fast = rng.random(600) < 0.3
+    rows = []
+    for h, quick in zip(hours, fast, strict=True):
+        period = T / 3 if quick else T
+        rows.append({"gap_list": list(period * rng.uniform(0.97, 1.03, int(h * T / period))),
+                     "span": 4.0})  # fmt: skip
+    table = _table(rows)
+    networks = np.array(["AS1"] * table.num_rows, dtype=object)
+    t = distinct.interval(table)
+    assert abs(t - T) < 60
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, t)
+    assert found.learners == 600
+    assert found.machines.estimate is not None
+    assert abs(found.machines.estimate / 600 - 1) < 1e-6
+    # the same machines' events, seen only through addresses that cannot be told apart
+    # (one check-in too few to show a gap), stand at the learners' mix
+    few = _table(rows + [{"gap_list": [], "span": 0.0}] * 300)
+    nets = np.array(["AS1"] * len(rows) + ["AS2"] * 300, dtype=object)
+    mixed = distinct.estimate(few, nets, {"2026-12-01": 1}, 5 * DAY, 0.0, t)
+    assert mixed.machines.estimate is not None
+    events = np.asarray(table["events"], dtype=np.float64)
+    pace = np.where(fast, 1 / 3, 1.0)
+    per_event = float((events * pace).sum() / events.sum())
+    online = (events * pace).sum() + 300 * per_event
+    assert abs(mixed.machines.estimate - online / (events * pace).mean()) < 1e-6 * 600
+
+
+def test_shared_pools_kept_for_days_do_not_raise_the_bar_for_steady_lines() -> None:
+    """A CGNAT pool's addresses are in use all the time (every one spans the window);
+    a network of static lines with some machines gone for days keeps fewer. Only lone
+    addresses decide how steady a network is, so the static lines still teach."""
+    lines = [{"events": 40.0, "gaps": 39, "mean": T, "sd": 100.0, "span": 4.0}] * 170
+    lines += [{"events": 20.0, "gaps": 19, "mean": T, "sd": 100.0, "span": 1.0}] * 30
+    pool = [{"events": 900.0, "gaps": 899, "mean": T / 20, "sd": T / 15, "span": 4.9}] * 150
+    table = _table(lines + pool)
+    networks = np.array(["AS1"] * len(lines) + ["AS9"] * len(pool), dtype=object)
+    found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T)
+    assert found.steady_networks == 1 and found.learners == 200

@@ -292,5 +292,7 @@ def test_a_world_written_by_someone_else(tmp_path: Path, profile: str, point: bo
         if profile == "enterprise-nat":
             assert report.learning["offices"] > 100
     else:
-        assert m.estimate is None and "handed from machine to machine" in m.reason
+        # the pools' addresses are in use all the time, but none holds one machine
+        assert m.estimate is None and "cannot be seen" in m.reason
+        assert report.learning["learners"] < 30
         assert report.learning["shared_event_share"] > 0.5

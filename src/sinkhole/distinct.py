@@ -15,11 +15,14 @@ The events are counted exactly. The mean per machine (which carries everything
 about turnover: hours on line, days off, clean-ups, new infections, machines
 whose hours never overlap) is learned from *learners*: addresses that held one
 machine for the whole window. Those are single-machine addresses (gaps between
-check-ins one interval apart, regular) in *steady* networks, where addresses
-are kept for days (most of a network's addresses span two days or more), so an
-address's history is its machine's history. Every single-machine address of a
-steady network is a learner, whatever it did, so the learners are not chosen by
-how active they were.
+check-ins one interval apart, seldom two within half an interval, whether the
+machine is on line in one stretch or many short sessions) in *steady* networks,
+where addresses are kept for days (most of a network's lone addresses span two
+days or more), so an address's history is its machine's history. A bot of another
+build that checks in at its own pace (beating like a clock at a third of the
+interval, say) is a lone machine too, on line one of its own gaps per check-in.
+Every single-machine address of a steady network is a learner, whatever it did, so
+the learners are not chosen by how active they were.
 
 Assumption (stated in docs/population.md): machines on steady lines behave, on
 average, like the machines behind churned addresses and NAT. Where there are no
@@ -48,6 +51,11 @@ FIRST_CAP_HOURS = 6.0
 REGULAR_CV = 0.5
 #: A single machine's mean gap is at least this share of the interval (two machines: half).
 SINGLE_GAP = 0.4
+#: A single machine checks in twice within half an interval in less than this share of its
+#: gaps (retries, restarts); machines sharing an address do so at every other check-in.
+#: Whether the machine's presence is one long stretch or many short sessions does not
+#: matter, so the learners are not picked by how they use their machines.
+SHORT_SHARE = 0.2
 #: An address is steady when it was seen over at least this span (seconds).
 STEADY_SPAN = 48 * 3600
 #: ... or at least this share of the window, when that is longer.
@@ -268,6 +276,23 @@ def _offices(
     return out
 
 
+def _few_short(table: pa.Table, own: np.ndarray, inverse: np.ndarray, g: _Gaps) -> np.ndarray:
+    """Per row: fewer than SHORT_SHARE of its gaps under half its network's interval.
+
+    Where no gap cap is that short (intervals under half an hour), the gaps' coefficient
+    of variation under REGULAR_CV stands in.
+    """
+    out = g.cv < REGULAR_CV
+    for value in np.unique(own):
+        caps = [i for i, hours in enumerate(GAP_CAPS_HOURS) if hours * 3600 <= 0.5 * value]
+        if not caps:
+            continue
+        rows = own[inverse] == value
+        short = np.asarray(table[f"n_{caps[-1]}"].fill_null(0), dtype=np.float64)[rows]
+        out[rows] = short < SHORT_SHARE * np.maximum(g.count[rows], 1.0)
+    return out
+
+
 def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
     """`result` with bounds only: no point, the reason, no per-day figures."""
     result.machines.reason = result.machine_days.reason = reason
@@ -323,9 +348,18 @@ def estimate(
     span = np.asarray(table["last"], dtype=np.float64) - np.asarray(
         table["first"], dtype=np.float64
     )
-    # a lone machine: regular gaps about one interval apart (or too few to say otherwise)
+    # a lone machine: gaps about one interval apart, seldom under half of it (or too few
+    # gaps to say otherwise)
     marked = np.asarray(table["marks"].fill_null(False), dtype=bool)
-    single = ~marked & ((g.count < 2) | ((g.mean >= SINGLE_GAP * t_row) & (g.cv < REGULAR_CV)))
+    few_short = _few_short(table, own, inverse, g)
+    single = ~marked & ((g.count < 2) | ((g.mean >= SINGLE_GAP * t_row) & few_short))
+    # a lone machine of another version: beating like a clock at its own gap (machines
+    # sharing an address interleave unevenly), or regular gaps clearly slower than the
+    # interval (machines sharing an address only make gaps shorter)
+    clock = ~marked & (g.count >= CLOCK_GAPS) & (g.cv < CLOCK_CV) & (g.mean > 0)
+    slow = single & (g.count >= 2) & (g.cv < REGULAR_CV) & (g.mean > (1 + OWN_INTERVAL) * t_row)
+    other = (clock | slow) & (np.abs(g.mean / np.maximum(t_row, 1.0) - 1) > OWN_INTERVAL)
+    single |= other
     shared = ~single & (g.count >= 2)
     # machines behind each address, generously: T / mean gap, rounded up (a bound)
     with np.errstate(divide="ignore"):
@@ -342,7 +376,12 @@ def estimate(
         local = np.where(bursts >= NETWORK_INTERVAL, requests / bursts, overall)
     per_checkin = np.where(np.abs(local / overall - 1) > OWN_INTERVAL, local, overall)
     online = events * (own / per_checkin)[inverse]
-    repeated = g.count >= 1
+    # another version's lone machine is on line one of its own gaps per check-in
+    pace = np.where(other, g.mean / np.maximum(t_row, 1.0), 1.0)
+    paced = other | (single & (g.count >= 2))
+    # only lone addresses judge a network: a pool's addresses (CGNAT, offices) are in use
+    # all the time and span the window whoever is behind them
+    repeated = (g.count >= 1) & single
     # kept for days: two days, or half the window when that is longer (over a fortnight, a
     # week's lease spans two days and still cuts every machine's history in two)
     kept_span = max(STEADY_SPAN, STEADY_WINDOW_SHARE * window_seconds)
@@ -383,6 +422,11 @@ def estimate(
         )
     if reason:
         return _bounds(result, reason, per_day)
+    # events on addresses whose machines cannot be told apart (shared, or too few gaps)
+    # come from the versions in the learners' mix, weighted by their events
+    mix = float((online * pace)[learners].sum() / max(online[learners].sum(), 1e-9))
+    online *= np.where(paced, pace, mix)
+    result.shared_share = float(online[~single].sum() / max(online.sum(), 1e-9))
     e = online[learners]
     mean = float(e.mean())
     rel = float(e.std(ddof=1) / mean / math.sqrt(n_learners)) if n_learners > 1 else 1.0
