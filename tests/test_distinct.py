@@ -213,7 +213,7 @@ def test_a_faster_version_counts_by_its_own_gap() -> None:
     t = distinct.interval(table)
     assert abs(t - T) < 60
     found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, t)
-    assert found.learners == 600
+    assert found.learners == 600 and found.own_pace == int(fast.sum())
     assert found.machines.estimate is not None
     assert abs(found.machines.estimate / 600 - 1) < 1e-6
     # the same machines' events, seen only through addresses that cannot be told apart

@@ -148,6 +148,8 @@ class Distinct:
     shared_share: float = 0.0
     offices: int = 0
     office_machines: float = 0.0
+    #: learners whose bot checks in at its own pace (another build)
+    own_pace: int = 0
 
 
 @dataclass
@@ -403,6 +405,7 @@ def estimate(
         machines=Figure(None, peak_low, max(upper, peak_low), "bounds"),
         machine_days=Figure(None, 0.0, 0.0, "bounds"),
         learners=n_learners,
+        own_pace=int((learners & other).sum()),
         steady_networks=int(steady_net.sum()),
         networks=len(keys),
         shared_addresses=int((shared | marked).sum()),

@@ -650,6 +650,7 @@ def _report(
         active_per_day=found.active_per_day,
         learning={
             "learners": found.learners,
+            "learners_own_pace": found.own_pace,
             "steady_networks": found.steady_networks,
             "networks": found.networks,
             "shared_addresses": found.shared_addresses,
