@@ -180,8 +180,8 @@ def test_machines_on_line_in_short_sessions_teach_too() -> None:
     pair = []
     for _ in range(50):
         # two machines an hour apart each, out of phase: every other gap is short
-        a = np.cumsum(T * rng.uniform(0.95, 1.05, 60))
-        b = np.cumsum(T * rng.uniform(0.95, 1.05, 60)) + rng.uniform(0.05, 0.3) * T
+        a = np.cumsum(T * rng.uniform(0.99, 1.01, 60))
+        b = np.cumsum(T * rng.uniform(0.99, 1.01, 60)) + rng.uniform(0.05, 0.15) * T
         pair.append({"gap_list": list(np.diff(np.sort(np.concatenate([a, b])))), "span": 4.0})
     # the coefficient of variation of most of them is too high for regular gaps
     cvs = [np.std(r["gap_list"]) / np.mean(r["gap_list"]) for r in fragmented]

@@ -350,11 +350,13 @@ def estimate(
     span = np.asarray(table["last"], dtype=np.float64) - np.asarray(
         table["first"], dtype=np.float64
     )
-    # a lone machine: gaps about one interval apart, seldom under half of it (or too few
-    # gaps to say otherwise)
+    # a lone machine: gaps about one interval apart, regular or seldom under half of it
+    # (a machine on line in short sessions has irregular gaps, but few short ones), or
+    # too few gaps to say otherwise
     marked = np.asarray(table["marks"].fill_null(False), dtype=bool)
     few_short = _few_short(table, own, inverse, g)
-    single = ~marked & ((g.count < 2) | ((g.mean >= SINGLE_GAP * t_row) & few_short))
+    lone_gaps = few_short | (g.cv < REGULAR_CV)
+    single = ~marked & ((g.count < 2) | ((g.mean >= SINGLE_GAP * t_row) & lone_gaps))
     # a lone machine of another version: beating like a clock at its own gap (machines
     # sharing an address interleave unevenly), or regular gaps clearly slower than the
     # interval (machines sharing an address only make gaps shorter)
