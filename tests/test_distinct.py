@@ -240,3 +240,35 @@ def test_shared_pools_kept_for_days_do_not_raise_the_bar_for_steady_lines() -> N
     networks = np.array(["AS1"] * len(lines) + ["AS9"] * len(pool), dtype=object)
     found = distinct.estimate(table, networks, {"2026-12-01": 1}, 5 * DAY, 0.0, T)
     assert found.steady_networks == 1 and found.learners == 200
+
+
+def test_offices_count_by_their_machines_each_day_in_machine_days() -> None:
+    """An office's machines are on line a working day each, more than a lone machine on
+    its active days: machine-days and machines active per day count the office by the
+    machines it shows each day (its staff on weekdays, the machines left on at night),
+    not by the learners' events per active day."""
+    lone = [{"events": 30.0, "gaps": 29, "mean": T, "sd": 100.0, "span": 4.0}] * 300
+    # 12 machines from 8 to 17 UTC, one left on at night: 123 check-ins a day
+    office = {"events": 615.0, "gaps": 614, "mean": T / 5, "sd": T / 4, "span": 4.9}
+    table = _table([*lone, office])
+    networks = np.array(["AS1"] * table.num_rows, dtype=object)
+    rows, hours, counts = [], [], []
+    for day in range(5):
+        for hour in range(24):
+            rows.append(len(lone))
+            hours.append(day * 24 + hour)
+            counts.append(12.0 if 8 <= hour < 17 else 1.0)
+    hourly = (np.array(rows), np.array(hours), np.array(counts))
+    labels = [f"1970-01-0{day + 1}" for day in range(5)]
+    per_day = {label: 300 * 30 // 5 + 123 for label in labels}
+    found = distinct.estimate(table, networks, per_day, 5 * DAY, 0.0, T, None, hourly)
+    assert found.offices == 1
+    # each learner: 30 events over 5 active days, 6 a day; the office: 12 machines a day
+    for day in found.active_per_day:
+        assert day["estimate"] == 300 + 12
+        assert day["low"] < 312 < day["high"]
+    assert found.machine_days.estimate == 5 * 312
+    assert "each day" in found.machine_days.method
+    # without the hourly check-ins the office's events are divided like any others
+    plain = distinct.estimate(table, networks, per_day, 5 * DAY, 0.0, T)
+    assert [d["estimate"] for d in plain.active_per_day] == [round(1923 / 6)] * 5

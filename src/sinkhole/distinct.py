@@ -33,6 +33,7 @@ reason, never as a point.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -295,6 +296,37 @@ def _few_short(table: pa.Table, own: np.ndarray, inverse: np.ndarray, g: _Gaps) 
     return out
 
 
+def _office_days(
+    hourly: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    office: np.ndarray,
+    rate: float,
+    per_checkin: float,
+) -> dict[str, tuple[float, float]]:
+    """Per UTC day: the machines of the counted offices on line that day and the offices'
+    events that day. An office's machines on a day are its busiest run of OFFICE_RUN_HOURS
+    hours that day (mean check-ins per hour over `rate`), never more than its count: on a
+    weekday its staff, on a weekend the machines left running."""
+    out: dict[str, tuple[float, float]] = {}
+    if hourly is None or rate <= 0 or not office.any():
+        return out
+    row, hour, count = hourly
+    keep = office[row] > 0
+    row, hour, count = row[keep], hour[keep], count[keep]
+    span = OFFICE_RUN_HOURS
+    for day in np.unique(hour // 24):
+        on_day = hour // 24 == day
+        label = dt.datetime.fromtimestamp(int(day) * 86400, dt.UTC).date().isoformat()
+        machines = 0.0
+        for r in np.unique(row[on_day]):
+            mine = on_day & (row == r)
+            series = np.zeros(24)
+            series[(hour[mine] - day * 24).astype(np.int64)] = count[mine]
+            level = float(np.convolve(series, np.ones(span) / span, mode="valid").max())
+            machines += min(level / rate, float(office[r]))
+        out[label] = (machines, float(count[on_day].sum()) * per_checkin)
+    return out
+
+
 def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
     """`result` with bounds only: no point, the reason, no per-day figures."""
     result.machines.reason = result.machine_days.reason = reason
@@ -440,6 +472,7 @@ def estimate(
     # counted by those machines; office machines are on line more than home ones, so the
     # learners' mean would count each one more than once
     office = np.zeros(table.num_rows)
+    office_rate = 0.0
     if hourly is not None:
         # one machine's check-ins per hour, whatever its version: lone regular addresses
         # and, at any gap, addresses beating like a clock (a faster version's lone bot;
@@ -447,7 +480,7 @@ def estimate(
         clock = ~marked & (g.count >= CLOCK_GAPS) & (g.cv < CLOCK_CV)
         lone_regular = ((single & (g.count >= 2) & (g.cv < REGULAR_CV)) | clock) & (g.mean > 0)
         if lone_regular.any():
-            rate = float(np.mean(3600.0 / g.mean[lone_regular]))
+            rate = office_rate = float(np.mean(3600.0 / g.mean[lone_regular]))
             office = np.where(~single, _offices(hourly, table.num_rows, rate), 0.0)
             # never more than the learners' mean makes of the address's events: office
             # machines are on line at least a working day, so the count only comes down;
@@ -489,25 +522,35 @@ def estimate(
     d = days[learners]
     rel_day = float(np.std(e / d, ddof=1) / (e / d).mean() / math.sqrt(n_learners))
     half_day = 1.96 * rel_day + MODEL_ERROR + SHARED_ERROR * unseen
-    machine_days = float(events.sum()) / per_active_day
-    result.machine_days = Figure(
-        machine_days,
-        machine_days * (1 - half_day),
-        machine_days * (1 + half_day),
-        "events / mean events per machine and active day (same learners)",
-    )
+    # offices count by the machines on line each day, like their distinct machines
+    per_checkin_all = float(events.sum() / max(checkins.sum(), 1.0))
+    office_days = _office_days(hourly, office, office_rate, per_checkin_all)
     result.active_per_day = []
+    low_days = high_days = 0.0
     for day, day_events in per_day:
         seen = (coverage or {}).get(day, 1.0)
-        value = day_events / per_active_day / max(seen, 1 / 24)
+        in_office, office_events = office_days.get(day, (0.0, 0.0))
+        divided = max(day_events - office_events, 0.0) / per_active_day / max(seen, 1 / 24)
+        value = in_office + divided
+        spread = half_day * divided + OFFICE_ERROR * in_office
+        low_days += value - spread
+        high_days += value + spread
         result.active_per_day.append(
             {
                 "day": day,
                 "estimate": round(value),
-                "low": round(value * (1 - half_day)),
-                "high": round(value * (1 + half_day)),
+                "low": round(value - spread),
+                "high": round(value + spread),
                 "events": day_events,
                 "coverage": round(seen, 3),
             }
         )
+    machine_days = sum(float(r["estimate"]) for r in result.active_per_day)
+    result.machine_days = Figure(
+        machine_days,
+        low_days,
+        high_days,
+        "events / mean events per machine and active day (same learners)"
+        + ("; offices by the machines they show on line each day" if office_days else ""),
+    )
     return result
