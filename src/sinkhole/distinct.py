@@ -312,18 +312,23 @@ def _office_days(
     row, hour, count = hourly
     keep = office[row] > 0
     row, hour, count = row[keep], hour[keep], count[keep]
+    if not len(row):
+        return out
+    offices, slot = np.unique(row, return_inverse=True)
+    most = office[offices]
+    day = hour // 24
+    order = np.argsort(day, kind="stable")
+    edges = np.flatnonzero(np.diff(day[order])) + 1
     span = OFFICE_RUN_HOURS
-    for day in np.unique(hour // 24):
-        on_day = hour // 24 == day
-        label = dt.datetime.fromtimestamp(int(day) * 86400, dt.UTC).date().isoformat()
-        machines = 0.0
-        for r in np.unique(row[on_day]):
-            mine = on_day & (row == r)
-            series = np.zeros(24)
-            series[(hour[mine] - day * 24).astype(np.int64)] = count[mine]
-            level = float(np.convolve(series, np.ones(span) / span, mode="valid").max())
-            machines += min(level / rate, float(office[r]))
-        out[label] = (machines, float(count[on_day].sum()) * per_checkin)
+    # one day at a time, every office at once: (offices x 24 hours) of check-ins
+    for part in np.split(order, edges):
+        series = np.zeros((len(offices), 24))
+        np.add.at(series, (slot[part], hour[part] % 24), count[part])
+        running = np.cumsum(np.pad(series, ((0, 0), (1, 0))), axis=1)
+        level = ((running[:, span:] - running[:, :-span]) / span).max(axis=1)
+        machines = float(np.minimum(level / rate, most).sum())
+        label = dt.datetime.fromtimestamp(int(day[part[0]]) * 86400, dt.UTC).date().isoformat()
+        out[label] = (machines, float(count[part].sum()) * per_checkin)
     return out
 
 
@@ -477,7 +482,6 @@ def estimate(
         # one machine's check-ins per hour, whatever its version: lone regular addresses
         # and, at any gap, addresses beating like a clock (a faster version's lone bot;
         # machines sharing an address interleave unevenly)
-        clock = ~marked & (g.count >= CLOCK_GAPS) & (g.cv < CLOCK_CV)
         lone_regular = ((single & (g.count >= 2) & (g.cv < REGULAR_CV)) | clock) & (g.mean > 0)
         if lone_regular.any():
             rate = office_rate = float(np.mean(3600.0 / g.mean[lone_regular]))
