@@ -123,9 +123,13 @@ def test_no_kept_line_or_a_short_window_gives_bounds_with_a_reason() -> None:
     churned = [{"events": 10.0, "gaps": 9, "mean": T, "sd": 200.0, "span": 0.4}] * 500
     table = _table(churned)
     networks = np.array(["AS2"] * 500, dtype=object)
-    found = distinct.estimate(table, networks, {"2026-12-01": 5000}, 5 * DAY, 120.0, T)
+    two_days = {"2026-12-01": 2500, "2026-12-02": 2500}
+    found = distinct.estimate(table, networks, two_days, 5 * DAY, 120.0, T)
     assert found.machines.estimate is None and "cannot be seen" in found.machines.reason
     assert found.machines.low == 120.0 and found.machines.high == 500.0
+    # machine-days: one day each at least, every day of the window at most
+    assert found.machine_days.estimate is None and "cannot be seen" in found.machine_days.reason
+    assert found.machine_days.low == 120.0 and found.machine_days.high == 2 * 500.0
     short = distinct.estimate(table, networks, {"2026-12-01": 5000}, 1.5 * DAY, 120.0, T)
     assert short.machines.estimate is None and "window is 1.5 days" in short.machines.reason
 

@@ -192,6 +192,14 @@ def test_cli_json_charts_and_bad_engine(tmp_path: Path) -> None:
     assert report["machines"]["low"] <= truth.machines <= report["machines"]["high"]
     for key in ("online_at_peak", "machine_days", "active_per_day", "fixed_ratio", "unique_ips"):
         assert key in report
+    # machine-days bounds: every machine on one day at least, on every day at most
+    days = report["machine_days"]
+    assert days["estimate"] is None and days["low"] == report["machines"]["low"]
+    assert days["high"] == report["machines"]["high"] * len(report["active_per_day"])
+    text = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "distinct machines: bounds only" in text.stdout
+    assert f"{days['low']:,} – {days['high']:,}" in text.stdout
     assert report["unique_ips"] > 0
     import pyarrow.parquet as pq
 

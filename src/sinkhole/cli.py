@@ -1003,6 +1003,10 @@ def population_cmd(
             "machine-days",
             f"{days_figure['estimate']:,} [{days_figure['low']:,} – {days_figure['high']:,}]",
         )
+    else:
+        table.add_row(
+            "machine-days: bounds only", f"{days_figure['low']:,} – {days_figure['high']:,}"
+        )
     peak = report["online_at_peak"]
     table.add_row(
         "on line together at the peak", f"{peak['estimate']:,} [{peak['low']:,} – {peak['high']:,}]"

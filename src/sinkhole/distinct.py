@@ -333,8 +333,12 @@ def _office_days(
 
 
 def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
-    """`result` with bounds only: no point, the reason, no per-day figures."""
+    """`result` with bounds only: no point, the reason, no per-day figures. Machine-days
+    lie between the machines' low bound (each is active on one day at least) and their
+    high bound on every day of the window."""
     result.machines.reason = result.machine_days.reason = reason
+    result.machine_days.low = result.machines.low
+    result.machine_days.high = result.machines.high * max(len(per_day), 1)
     result.active_per_day = [
         {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
     ]
