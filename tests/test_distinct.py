@@ -276,3 +276,38 @@ def test_offices_count_by_their_machines_each_day_in_machine_days() -> None:
     # without the hourly check-ins the office's events are divided like any others
     plain = distinct.estimate(table, networks, per_day, 5 * DAY, 0.0, T)
     assert [d["estimate"] for d in plain.active_per_day] == [round(1923 / 6)] * 5
+
+
+def _pool_checkins(
+    addresses: int, per_address: int, interval: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check-ins of machines sharing addresses: each machine checks in every `interval`
+    (+-10% jitter, its own phase) during one session of 2-8 hours a day over three days."""
+    rng = np.random.default_rng(seed)
+    rows, times = [], []
+    for address in range(addresses):
+        for _ in range(per_address):
+            for day in range(3):
+                at = day * DAY + rng.uniform(0, 16 * 3600)
+                end = at + rng.uniform(2, 8) * 3600
+                while at < end:
+                    rows.append(address)
+                    times.append(at)
+                    at += interval * rng.uniform(0.9, 1.1)
+    return np.array(rows), np.floor(np.array(times))
+
+
+def test_the_interval_of_a_pool_with_no_lone_machine_comes_from_its_periodicity() -> None:
+    # every address shared by six machines: the gaps show T/6, the lags T and its multiples
+    rows, seconds = _pool_checkins(40, 6, 1200.0, seed=3)
+    found = distinct.periods(rows, seconds)
+    assert found and abs(found[0] / 1200 - 1) < 0.05, found
+    assert abs(distinct.checked_interval(1200 / 6, found) / 1200 - 1) < 0.05
+    # a gap-based interval near a periodicity (or above one) stands
+    assert distinct.checked_interval(1150.0, found) == 1150.0
+    assert distinct.checked_interval(2500.0, found) == 2500.0
+    # check-ins at random (no bot's clock) show no periodicity: the interval stands
+    rng = np.random.default_rng(4)
+    noise = np.floor(rng.uniform(0, 3 * DAY, 60_000))
+    assert distinct.periods(rng.integers(0, 40, noise.size), noise) == []
+    assert distinct.checked_interval(200.0, []) == 200.0

@@ -304,3 +304,38 @@ def test_a_world_written_by_someone_else(tmp_path: Path, profile: str, point: bo
         assert m.estimate is None and "cannot be seen" in m.reason
         assert report.learning["learners"] < 30
         assert report.learning["shared_event_share"] > 0.5
+
+
+def test_machines_behind_mobile_cgnat_cannot_be_told_from_twice_as_many(tmp_path: Path) -> None:
+    """Two worlds of phones behind one CGNAT pool of 100 addresses, 20-minute check-ins:
+    2,000 machines on line in 5 sessions a day, and 4,000 in 2.5. A session's machine gets
+    a new address and port block each time and its bot starts anew, so the sinkhole sees
+    the same sessions in both: no figure from the data can tell them apart, and the
+    report gives bounds that hold for both. Every address is shared, so the gaps show a
+    fraction of the interval; the check-ins' periodicity gives it (it was 275 s)."""
+    from bench import otherworld, population_other
+
+    reports, truths = [], []
+    for machines, sessions, ratio in ((2000, 5.0, 20), (4000, 2.5, 40)):
+        world = population_other.mobile_twin(machines, sessions, ratio)
+        root = tmp_path / str(machines)
+        truths.append(otherworld.generate_world(root, world))
+        reports.append(population.report(root))
+    assert truths[1]["machines"] > 1.8 * truths[0]["machines"]
+    for report, truth in zip(reports, truths, strict=True):
+        m = report.machines
+        assert m.estimate is None and "cannot be seen" in m.reason
+        assert m.low <= truth["machines"] <= m.high, (m, truth["machines"])
+        days = report.machine_days
+        assert days.low <= truth["machine_days"] <= days.high, (days, truth["machine_days"])
+        assert abs(report.interval_seconds / 1200 - 1) < 0.1, report.interval_seconds
+        # machines on line together (a mean over the busiest hours) is no more than the
+        # machines seen in the peak hour, and no less than a third of them
+        online = report.online_at_peak.estimate
+        assert online is not None
+        assert truth["peak_online"] / 3 < online <= truth["peak_online"], (online, truth)
+        assert report.learning["shared_event_share"] == 1.0
+    first, second = reports
+    assert abs(second.events / first.events - 1) < 0.1
+    assert abs(second.online_at_peak.estimate / first.online_at_peak.estimate - 1) < 0.15  # type: ignore[operator]
+    assert second.unique_ips == first.unique_ips

@@ -101,6 +101,19 @@ CLOCK_CV = 0.2
 #: Relative error of an office's count (machines on line together on its fullest day):
 #: days off and turnover in the window (tuning worlds: offices -4% to -7%).
 OFFICE_ERROR = 0.1
+#: Periodicity check of the interval: lags between check-ins on one address are counted
+#: from PERIOD_LAGS[0] to PERIOD_LAGS[1] seconds (above retries, up to six hours) in bins
+#: PERIOD_BIN wide on a log scale (a bot's jitter spreads its peak by a share of T);
+#: a peak is a local maximum whose excess over the running median (PERIOD_MEDIAN bins
+#: each side) within PERIOD_WIDTH bins each side is PERIOD_Z standard errors or more.
+PERIOD_LAGS = (150.0, 6 * 3600.0)
+PERIOD_BIN = 0.02
+PERIOD_MEDIAN = 30
+PERIOD_WIDTH = 5
+PERIOD_Z = 8.0
+#: Check-ins drawn as the starting points of the lags (a fixed seed: the same figures on
+#: every run and engine).
+PERIOD_REFS = 30_000
 
 
 def gap_columns() -> list[str]:
@@ -209,6 +222,64 @@ def _interval(table: pa.Table, rows: np.ndarray, cache: dict[int, _Gaps]) -> flo
         estimate = float(np.median(upper))
         cap = _cap_for(3 * estimate)
     return estimate
+
+
+def periods(row: np.ndarray, seconds: np.ndarray) -> list[float]:
+    """The lags (seconds, shortest first) at which the check-ins of one address come back
+    more often than chance: each bot's interval and its multiples.
+
+    `row`, `seconds`: the address (any integer key) and time of each request of a sample
+    of addresses. Requests closer than BURST_SECONDS are one check-in. Lags from every
+    drawn check-in to the later ones on its address are counted; machines sharing an
+    address add lags at random, a flat background, while each machine's own next
+    check-in adds a peak at its interval, however many share the address.
+    """
+    if len(seconds) < 2:
+        return []
+    order = np.lexsort((seconds, row))
+    key, at = np.asarray(row)[order], np.asarray(seconds, dtype=np.float64)[order]
+    fresh = np.ones(len(at), dtype=bool)
+    fresh[1:] = (key[1:] != key[:-1]) | (at[1:] - at[:-1] > BURST_SECONDS)
+    key, at = key[fresh], at[fresh]
+    _, dense = np.unique(key, return_inverse=True)
+    # one line of time, each address far from the next (a window is at most weeks)
+    line = at - at.min() + dense.astype(np.float64) * 1e9
+    rng = np.random.default_rng(0)
+    starts = line[rng.choice(len(line), min(PERIOD_REFS, len(line)), replace=False)]
+    low, high = PERIOD_LAGS
+    edges = np.exp(np.arange(math.log(low), math.log(high), PERIOD_BIN))
+    found = np.searchsorted(line, starts[:, None] + edges[None, :])
+    counts = np.diff(found, axis=1).sum(axis=0).astype(np.float64)
+    if counts.sum() < 1:
+        return []
+    widths = np.diff(edges)
+    density = counts / widths
+    padded = np.pad(density, PERIOD_MEDIAN, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * PERIOD_MEDIAN + 1)
+    background = np.median(windows, axis=1) * widths
+    kernel = np.ones(2 * PERIOD_WIDTH + 1)
+    excess = np.convolve(counts - background, kernel, "same")
+    spread = np.sqrt(np.convolve(np.maximum(background, 1.0), kernel, "same"))
+    z = excess / spread
+    lags = np.sqrt(edges[1:] * edges[:-1])
+    out = []
+    for i in np.flatnonzero(z >= PERIOD_Z):
+        near = z[max(0, i - PERIOD_WIDTH) : i + PERIOD_WIDTH + 1]
+        if z[i] == near.max():
+            out.append(float(lags[i]))
+    return out
+
+
+def checked_interval(t: float, found: list[float]) -> float:
+    """The interval `t` measured from the gaps, unless the check-ins' periodicity says it
+    is too short: addresses shared by k machines show gaps of T/k, so where every address
+    is shared (a CGNAT pool and nothing else) the gaps give T/k. Then every periodicity
+    `found` (:func:`periods`) is more than OWN_INTERVAL longer than `t`, and the shortest
+    one (the fastest build's interval) is taken. Where no periodicity shows (jitter and
+    spread intervals smear it), or one lies near or below `t`, `t` stands."""
+    if found and all(lag > (1 + OWN_INTERVAL) * t for lag in found):
+        return min(found)
+    return t
 
 
 def interval_error(table: pa.Table, t: float) -> float:
@@ -335,10 +406,13 @@ def _office_days(
 def _bounds(result: Distinct, reason: str, per_day: list[tuple[str, int]]) -> Distinct:
     """`result` with bounds only: no point, the reason, no per-day figures. Machine-days
     lie between the machines' low bound (each is active on one day at least) and their
-    high bound on every day of the window."""
+    high bound on every day of the window, or the check-ins if fewer (a machine active on
+    a day checked in that day)."""
     result.machines.reason = result.machine_days.reason = reason
     result.machine_days.low = result.machines.low
-    result.machine_days.high = result.machines.high * max(len(per_day), 1)
+    result.machine_days.high = min(
+        result.machines.high * max(len(per_day), 1), result.machine_days.high
+    )
     result.active_per_day = [
         {"day": day, "estimate": None, "events": day_events} for day, day_events in per_day
     ]
@@ -412,11 +486,20 @@ def estimate(
             g.count >= 2, np.maximum(1.0, np.ceil(t_row / np.maximum(g.mean, 1.0))), 1.0
         )
     upper = float(behind.sum())
+    # every machine that could have been there (the high bound when there is no point):
+    # a lone address (one machine at a time) may change hands in each silence longer than
+    # its cap of three intervals; on an address shared by machines that come and go (a
+    # CGNAT pool) every check-in may be another machine's only one
+    runs = np.maximum(checkins - g.count, 1.0)
+    ceiling = float(np.where(single, np.minimum(runs, checkins), checkins).sum())
     # on-line time per event, per network: its interval / its requests per check-in
     lone = single & (checkins > 0)
     requests = np.bincount(inverse, weights=np.where(lone, events, 0.0), minlength=len(keys))
     bursts = np.bincount(inverse, weights=np.where(lone, checkins, 0.0), minlength=len(keys))
-    overall = float(events[lone].sum() / max(checkins[lone].sum(), 1.0))
+    # (with no lone address at all, every address's requests per check-in: still one
+    # machine's, as a check-in's requests come close together)
+    counted_by = lone if lone.any() else checkins > 0
+    overall = float(events[counted_by].sum() / max(checkins[counted_by].sum(), 1.0)) or 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         local = np.where(bursts >= NETWORK_INTERVAL, requests / bursts, overall)
     per_checkin = np.where(np.abs(local / overall - 1) > OWN_INTERVAL, local, overall)
@@ -445,8 +528,9 @@ def estimate(
     per_day = sorted(events_per_day.items())
     result = Distinct(
         interval=t,
-        machines=Figure(None, peak_low, max(upper, peak_low), "bounds"),
-        machine_days=Figure(None, 0.0, 0.0, "bounds"),
+        machines=Figure(None, peak_low, max(ceiling, peak_low), "bounds"),
+        # a machine active on a day checked in that day at least once
+        machine_days=Figure(None, 0.0, max(float(checkins.sum()), peak_low), "bounds"),
         learners=n_learners,
         own_pace=int((learners & other).sum()),
         steady_networks=int(steady_net.sum()),
@@ -512,7 +596,7 @@ def estimate(
         # machine's line (a small pool handing each address to one machine after another)
         reason = (
             f"the steady-line model gives {point:,.0f} machines, more than the addresses "
-            f"can hold ({upper:,.0f}); addresses that look kept are likely handed from "
+            f"can hold at once ({upper:,.0f}); addresses that look kept are likely handed from "
             "machine to machine"
         )
         return _bounds(result, reason, per_day)
