@@ -311,3 +311,22 @@ def test_the_interval_of_a_pool_with_no_lone_machine_comes_from_its_periodicity(
     noise = np.floor(rng.uniform(0, 3 * DAY, 60_000))
     assert distinct.periods(rng.integers(0, 40, noise.size), noise) == []
     assert distinct.checked_interval(200.0, []) == 200.0
+
+
+def test_the_periodicity_sample_is_fixed_and_no_big_nat_fills_it() -> None:
+    from sinkhole import population
+
+    names = [f"10.0.{i // 250}.{i % 250}" for i in range(3000)]
+    events = np.full(3000, 300)
+    events[:5] = 1_000_000  # five big NATs
+    events[5:10] = 3  # too few check-ins to show a period
+    stats = pa.table({"src_ip": names, "events": events, "checkins": events})
+    rows = population.sample_rows(stats)
+    assert len(rows) == population.SAMPLE_ROWS // 300
+    assert not set(rows.tolist()) & set(range(10))
+    # the same rows whatever the table's order
+    shuffled = stats.take(pa.array(np.arange(3000)[::-1]))
+    again = population.sample_rows(shuffled)
+    assert sorted(names[i] for i in rows) == sorted(
+        shuffled["src_ip"].to_pylist()[i] for i in again
+    )

@@ -393,18 +393,25 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
     return table
 
 
-def sampled(con: Any, ci: Any, stats: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    """(row of the address table, epoch seconds) of the requests of a sample of the
-    addresses with six check-ins or more, about SAMPLE_ROWS requests in all. The sample
-    is the addresses in the order of a hash of their text, so every engine and every run
-    draws the same one."""
+def sample_rows(stats: pa.Table) -> np.ndarray:
+    """Rows of the address table whose requests the periodicity check reads: addresses
+    with six check-ins or more, in the order of a hash of their text (every engine and
+    every run draws the same ones), up to SAMPLE_ROWS requests in all. An address with
+    more than a twentieth of that (a big NAT) is passed over, so no one address fills
+    the sample."""
     checkins = np.asarray(stats["checkins"], dtype=np.int64)
     events = np.asarray(stats["events"], dtype=np.int64)
     names = stats["src_ip"].to_pylist()
     rank = np.array([zlib.crc32(str(n).encode()) for n in names], dtype=np.int64)
     order = np.argsort(rank, kind="stable")
-    order = order[checkins[order] >= 6]
-    taken = order[np.cumsum(events[order]) <= SAMPLE_ROWS]
+    order = order[(checkins[order] >= 6) & (events[order] <= SAMPLE_ROWS // 20)]
+    return order[np.cumsum(events[order]) <= SAMPLE_ROWS]
+
+
+def sampled(con: Any, ci: Any, stats: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(row of the address table, epoch seconds) of the requests of the addresses
+    :func:`sample_rows` picks."""
+    taken = sample_rows(stats)
     if not len(taken):
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     wanted = ibis.memtable(
