@@ -324,6 +324,8 @@ def test_the_periodicity_sample_is_fixed_and_no_big_nat_fills_it() -> None:
     rows = population.sample_rows(stats)
     assert len(rows) == population.SAMPLE_ROWS // 300
     assert not set(rows.tolist()) & set(range(10))
+    # half the window read: twice the addresses for the same requests
+    assert len(population.sample_rows(stats, 0.5)) == 2 * len(rows)
     # the same rows whatever the table's order
     shuffled = stats.take(pa.array(np.arange(3000)[::-1]))
     again = population.sample_rows(shuffled)

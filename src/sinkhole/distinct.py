@@ -24,6 +24,10 @@ interval, say) is a lone machine too, on line one of its own gaps per check-in.
 Every single-machine address of a steady network is a learner, whatever it did, so
 the learners are not chosen by how active they were.
 
+The interval T comes from the lone machines' gaps; where every address is shared (a
+CGNAT pool), the gaps show T/k and the lags between check-ins on one address give T
+instead (:func:`periods`, :func:`checked_interval`).
+
 Assumption (stated in docs/population.md): machines on steady lines behave, on
 average, like the machines behind churned addresses and NAT. Where there are no
 steady networks, or too few learners, the figure is given as bounds with the

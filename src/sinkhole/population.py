@@ -66,6 +66,9 @@ MODEL_ERROR = 0.05
 MEMORY_LIMIT = "3GB"
 #: Requests drawn for the periodicity check of the interval (whole addresses).
 SAMPLE_ROWS = 400_000
+#: ... read from this many hours at the middle of the window (lags up to six hours; a
+#: slice of the store keeps the check cheap at 100M events).
+SAMPLE_HOURS = 30
 #: Fixed IP-to-machine ratio some reports used (Srizbi's, applied to Mega-D in 2009).
 FIXED_RATIO = 2.0
 
@@ -393,31 +396,39 @@ def address_stats(con: Any, ci: Any) -> pa.Table:
     return table
 
 
-def sample_rows(stats: pa.Table) -> np.ndarray:
+def sample_rows(stats: pa.Table, share: float = 1.0) -> np.ndarray:
     """Rows of the address table whose requests the periodicity check reads: addresses
     with six check-ins or more, in the order of a hash of their text (every engine and
-    every run draws the same ones), up to SAMPLE_ROWS requests in all. An address with
-    more than a twentieth of that (a big NAT) is passed over, so no one address fills
-    the sample."""
+    every run draws the same ones), until about SAMPLE_ROWS requests would be read when
+    `share` of each address's requests is (the slice of the window read). An address
+    with more than a twentieth of that (a big NAT) is passed over, so no one address
+    fills the sample."""
     checkins = np.asarray(stats["checkins"], dtype=np.int64)
-    events = np.asarray(stats["events"], dtype=np.int64)
+    expected = np.asarray(stats["events"], dtype=np.float64) * share
     names = stats["src_ip"].to_pylist()
     rank = np.array([zlib.crc32(str(n).encode()) for n in names], dtype=np.int64)
     order = np.argsort(rank, kind="stable")
-    order = order[(checkins[order] >= 6) & (events[order] <= SAMPLE_ROWS // 20)]
-    return order[np.cumsum(events[order]) <= SAMPLE_ROWS]
+    order = order[(checkins[order] >= 6) & (expected[order] <= SAMPLE_ROWS / 20)]
+    taken: np.ndarray = order[np.cumsum(expected[order]) <= SAMPLE_ROWS]
+    return taken
 
 
 def sampled(con: Any, ci: Any, stats: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """(row of the address table, epoch seconds) of the requests of the addresses
-    :func:`sample_rows` picks."""
-    taken = sample_rows(stats)
+    :func:`sample_rows` picks, in SAMPLE_HOURS at the middle of the window: the store is
+    written in time order, so the engine reads only the row groups of those hours."""
+    first, last = float(pc.min(stats["first"]).as_py()), float(pc.max(stats["last"]).as_py())
+    taken = sample_rows(stats, min(1.0, SAMPLE_HOURS * 3600 / max(last - first, 1.0)))
     if not len(taken):
         return np.zeros(0, dtype=np.int64), np.zeros(0)
+    middle = (first + last) / 2
+    since = dt.datetime.fromtimestamp(middle - SAMPLE_HOURS * 1800, dt.UTC)
+    until = dt.datetime.fromtimestamp(middle + SAMPLE_HOURS * 1800, dt.UTC)
     wanted = ibis.memtable(
         pa.table({"sample_ip": stats["src_ip"].take(pa.array(taken)), "sample_row": taken})
     )
-    joined = ci.inner_join(wanted, ci.src_ip == wanted.sample_ip)
+    hours = ci.filter((ci.timestamp >= since) & (ci.timestamp < until))
+    joined = hours.inner_join(wanted, hours.src_ip == wanted.sample_ip)
     table = con.to_pyarrow(
         joined.select(joined.sample_row, s=joined.timestamp.epoch_seconds().floor().cast("int64"))
     )
