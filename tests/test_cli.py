@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import typer.core
 import typer.main
@@ -248,6 +249,13 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     # the dashboard: its URL with a token, the API refused without it
     assert re.search(r"http://127\.0\.0\.1:\d+/\?token=\S{20,}", out)
     assert "200 with the token, 401 without" in out
+    # run again in the same folder: the event stores are written anew, not added to
+    again = run("demo", "--dir", str(tmp_path / "demo"), "--machines", "3000",
+                "--live-machines", "200", "--live-seconds", "4")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    second = json.loads((tmp_path / "demo" / "offline-data" / "truth.json").read_text())
+    rows = pq.ParquetDataset(tmp_path / "demo" / "offline-data" / "events").read(columns=["src_ip"])
+    assert rows.num_rows == second["events"]
 
 
 COMMANDS = [

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 import urllib.error
@@ -58,6 +59,8 @@ LIVE_MACHINES = 3000
 LIVE_DAYS = 1.0
 LIVE_SECONDS = 25.0
 OFFLINE_MACHINES = 264_000
+#: The event stores the demo writes under its folder (emptied when it runs again).
+DEMO_STORES = ("offline-data", "live-data", "shared-store")
 OFFLINE_DAYS = 7.0
 
 
@@ -78,6 +81,12 @@ def run(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         op_path = folder / "megad-sim.toml"
+        if op_path.is_file():
+            # a demo ran here before: its event stores are written anew, not added to (a
+            # second week beside the first doubled the events and the demo's time)
+            for name in DEMO_STORES:
+                if (folder / name).is_dir():
+                    shutil.rmtree(folder / name)
         op_path.write_text(files("sinkhole").joinpath("data/megad-sim.toml").read_text())
     except OSError as exc:
         raise SinkholeError(f"cannot write the demo to {folder}: {exc.strerror}") from None
