@@ -470,3 +470,24 @@ def test_output_folders_made_on_the_way_are_private(tmp_path: Path) -> None:
     for made in ("a", "a/b", "a/b/store", "c", "c/d"):
         assert oct((tmp_path / made).stat().st_mode & 0o777) == "0o700", made
     assert not (tmp_path / "c" / "d" / "ips.parquet").exists()  # the probe leaves nothing
+
+
+def test_a_demo_run_clears_only_a_demo_folders_stores(tmp_path: Path) -> None:
+    from sinkhole import demo
+
+    def folder_with_store(name: str) -> Path:
+        folder = tmp_path / name
+        (folder / "live-data" / "events").mkdir(parents=True)
+        (folder / "live-data" / "events" / "kept.parquet").write_bytes(b"PAR1")
+        (folder / "megad-sim.toml").write_text("")
+        return folder
+
+    # an operation folder that happens to hold the lab example: nothing is removed
+    mine = folder_with_store("operation")
+    demo.clear_previous(mine)
+    assert (mine / "live-data" / "events" / "kept.parquet").exists()
+    # the demo's own folder (marked): its stores go
+    marked = folder_with_store("demo-out")
+    (marked / demo.DEMO_MARK).touch()
+    demo.clear_previous(marked)
+    assert not (marked / "live-data").exists()

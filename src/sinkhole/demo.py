@@ -61,7 +61,25 @@ LIVE_SECONDS = 25.0
 OFFLINE_MACHINES = 264_000
 #: The event stores the demo writes under its folder (emptied when it runs again).
 DEMO_STORES = ("offline-data", "live-data", "shared-store")
+#: The file that marks a folder as the demo's own.
+DEMO_MARK = ".sinkhole-demo"
 OFFLINE_DAYS = 7.0
+
+
+def clear_previous(folder: Path) -> None:
+    """Empty the event stores of a demo that ran in `folder` before: they are written
+    anew, not added to (a second week beside the first doubled the events and the demo's
+    time). Only a folder the demo marked as its own, or one whose offline store holds the
+    emulator's truth (demo folders from before the mark), is touched: a store of a real
+    sinkhole is never removed."""
+    if (
+        not (folder / DEMO_MARK).is_file()
+        and not (folder / "offline-data" / "truth.json").is_file()
+    ):
+        return
+    for name in DEMO_STORES:
+        if (folder / name).is_dir():
+            shutil.rmtree(folder / name)
 
 
 def _progress(console: Console) -> Progress:
@@ -81,12 +99,8 @@ def run(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         op_path = folder / "megad-sim.toml"
-        if op_path.is_file():
-            # a demo ran here before: its event stores are written anew, not added to (a
-            # second week beside the first doubled the events and the demo's time)
-            for name in DEMO_STORES:
-                if (folder / name).is_dir():
-                    shutil.rmtree(folder / name)
+        clear_previous(folder)
+        (folder / DEMO_MARK).touch()
         op_path.write_text(files("sinkhole").joinpath("data/megad-sim.toml").read_text())
     except OSError as exc:
         raise SinkholeError(f"cannot write the demo to {folder}: {exc.strerror}") from None
